@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test command (README, .ci/run): installs what is missing, type-checks, lints, builds,
+# then runs unit tests (src/**/*.test.ts) and integration/interop tests (test/**/*.test.ts).
+# Usage: scripts/test.sh [test files...]   (no files = everything)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-deps.sh
+echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
+echo "== lint"; npx eslint . --max-warnings 0
+echo "== build"; npx tsc -p tsconfig.build.json
+if [ $# -gt 0 ]; then files=("$@"); else
+  mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+fi
+mkdir -p test-artifacts
+echo "== tests (${#files[@]} files)"
+exec node --import tsx --test --test-concurrency=2 --test-timeout=600000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=./scripts/summary-reporter.mjs --test-reporter-destination=stdout \
+  "${files[@]}"
