@@ -1,0 +1,251 @@
+// The cache service: lookup → fill (single-flight, upstream chain, integrity gate) → store → serve.
+// Canonical .info/.mod/.zip are immutable once stored. list/@latest have a TTL, are revalidated in
+// the background while a little stale, and are served stale (marked) when every upstream fails.
+// Not-found answers are remembered briefly. A zip becomes visible only after its .info and .mod are
+// stored and it was fully downloaded and checked.
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ModgateError, isModgateError, isNotFound } from '../errors/modgate-error.js';
+import type { Storage } from '../storage/storage.js';
+import type { Coordinator } from '../coordination/coordinator.js';
+import type { UpstreamChain } from '../upstream/upstream-chain.js';
+import { MAX_ZIP_BYTES } from '../upstream/upstream.js';
+import { checkInfo, type IntegrityGate } from './integrity-gate.js';
+import { latestKey, listKey, versionKey } from './cache-keys.js';
+import { createExpiringMemo } from './expiring-memo.js';
+
+export type CacheStatus = 'hit' | 'miss' | 'stale' | 'negative' | 'bypass';
+
+export interface CachedObject {
+  /** Storage key (undefined for answers kept only in memory, like resolved queries). */
+  readonly key: string | undefined;
+  /** The bytes, for small files; zips are streamed from storage by key. */
+  readonly body: Buffer | undefined;
+  readonly size: number;
+  readonly modified: Date;
+  readonly cache: CacheStatus;
+  /** 'cache' or the name of the upstream that answered. */
+  readonly source: string;
+  readonly immutable: boolean;
+  /** Why a stale answer was served (the upstream failure), when it was. */
+  readonly staleReason?: string;
+}
+
+export interface ModuleCacheOptions {
+  readonly storage: Storage;
+  readonly chain: UpstreamChain;
+  readonly gate: IntegrityGate;
+  readonly coordinator: Coordinator;
+  /** Local directory for in-progress downloads (same filesystem as an fs cache). */
+  readonly tempDir: string;
+  readonly listTtlMs: number;
+  /** How long past its TTL a list may be served while it is revalidated in the background. */
+  readonly staleWhileRevalidateMs: number;
+  readonly negativeTtlMs: number;
+  readonly queryTtlMs: number;
+  readonly now?: () => number;
+  /** Called with background revalidation failures (they never reach a client). */
+  readonly onBackgroundError?: (err: unknown, what: string) => void;
+}
+
+export interface ModuleCache {
+  list(path: string): Promise<CachedObject>;
+  latest(path: string): Promise<CachedObject>;
+  /** `version` canonical → immutable .info; otherwise a query resolved by the upstreams. */
+  info(path: string, version: string, canonical: boolean): Promise<CachedObject>;
+  mod(path: string, version: string): Promise<CachedObject>;
+  zip(path: string, version: string): Promise<CachedObject>;
+  /** Forgets negative and query answers under a module path (after a purge). */
+  forget(path: string): void;
+  /** Aborts every fill in progress (shutdown); their temp files are removed. */
+  abort(reason: string): void;
+}
+
+function sizeLimit(limit: number, what: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > limit) cb(new ModgateError('UPSTREAM_BAD_RESPONSE', `${what}: larger than ${limit} bytes`));
+      else cb(null, chunk);
+    },
+  });
+}
+
+export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
+  const { storage, chain, gate, coordinator } = opts;
+  const now = opts.now ?? Date.now;
+  const negative = createExpiringMemo<ModgateError>(10_000, now);
+  const queries = createExpiringMemo<CachedObject>(10_000, now);
+  let controller = new AbortController();
+
+  const fromBytes = (key: string | undefined, body: Buffer, cache: CacheStatus, source: string, immutable: boolean, modified = new Date(now())): CachedObject => ({
+    key,
+    body,
+    size: body.length,
+    modified,
+    cache,
+    source,
+    immutable,
+  });
+
+  /** Runs a chain lookup, remembering not-found answers under `negKey`. */
+  async function fetchRemembering<T>(negKey: string, what: string, attempt: Parameters<UpstreamChain['run']>[1]): Promise<{ value: T; source: string }> {
+    try {
+      return (await chain.run(what, attempt, controller.signal)) as { value: T; source: string };
+    } catch (err) {
+      if (isNotFound(err) || isModgateError(err, 'UPSTREAMS_OFF')) negative.set(negKey, err as ModgateError, opts.negativeTtlMs);
+      throw err;
+    }
+  }
+
+  function checkNegative(negKey: string): void {
+    const remembered = negative.get(negKey);
+    if (remembered) {
+      throw new ModgateError(remembered.code, remembered.message, {
+        ...(remembered.hint ? { hint: remembered.hint } : {}),
+        details: { cache: 'negative' },
+      });
+    }
+  }
+
+  async function immutableSmall(file: 'info' | 'mod', path: string, version: string): Promise<CachedObject> {
+    const key = versionKey(path, version, file);
+    const stored = await storage.get(key);
+    if (stored) return fromBytes(key, stored, 'hit', 'cache', true);
+    checkNegative(key);
+    return coordinator.run(key, async () => {
+      const again = await storage.get(key);
+      if (again) return fromBytes(key, again, 'hit', 'cache', true);
+      const { value, source } = await fetchRemembering<Buffer>(key, `${path}@${version}`, async (u) => {
+        const subject = { path, version, source: u.name };
+        if (file === 'info') {
+          const bytes = await u.info(path, version, controller.signal);
+          checkInfo({ ...subject, query: false }, bytes);
+          return bytes;
+        }
+        const bytes = await u.mod(path, version, controller.signal);
+        await gate.checkMod(subject, bytes);
+        return bytes;
+      });
+      await storage.put(key, value);
+      return fromBytes(key, value, 'miss', source, true);
+    });
+  }
+
+  /** list and @latest: TTL, stale-while-revalidate, stale-if-error. */
+  async function refreshable(key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void): Promise<CachedObject> {
+    const fill = () =>
+      coordinator.run(key, async () => {
+        const { value, source } = await fetchRemembering<Buffer>(key, what, async (u) => {
+          const bytes = (await fetchOne(u)) as Buffer;
+          validate(bytes, u.name);
+          return bytes;
+        });
+        await storage.put(key, value);
+        negative.delete(key);
+        return fromBytes(key, value, 'miss', source, false);
+      });
+
+    const st = await storage.stat(key);
+    if (st) {
+      const age = now() - st.modified.getTime();
+      const body = await storage.get(key);
+      if (body) {
+        if (age < opts.listTtlMs) return fromBytes(key, body, 'hit', 'cache', false, st.modified);
+        if (age < opts.listTtlMs + opts.staleWhileRevalidateMs) {
+          fill().catch((err: unknown) => opts.onBackgroundError?.(err, what));
+          return fromBytes(key, body, 'stale', 'cache', false, st.modified);
+        }
+        try {
+          return await fill();
+        } catch (err) {
+          const reason = err instanceof Error ? err.message : String(err);
+          return { ...fromBytes(key, body, 'stale', 'cache', false, st.modified), staleReason: reason };
+        }
+      }
+    }
+    checkNegative(key);
+    return fill();
+  }
+
+  async function downloadZip(path: string, version: string): Promise<CachedObject> {
+    const key = versionKey(path, version, 'zip');
+    const st = await storage.stat(key);
+    if (st) return { key, body: undefined, size: st.size, modified: st.modified, cache: 'hit', source: 'cache', immutable: true };
+    checkNegative(key);
+    return coordinator.run(key, async () => {
+      const again = await storage.stat(key);
+      if (again) return { key, body: undefined, size: again.size, modified: again.modified, cache: 'hit', source: 'cache', immutable: true };
+      // A version is complete only with its .info and .mod: fetch them first (no-ops when cached).
+      await immutableSmall('info', path, version);
+      await immutableSmall('mod', path, version);
+      await mkdir(opts.tempDir, { recursive: true });
+      const { value, source } = await fetchRemembering<{ tmp: string; h1: string }>(key, `${path}@${version}`, async (u) => {
+        const tmp = join(opts.tempDir, `zip-${randomBytes(8).toString('hex')}`);
+        try {
+          const body = await u.zip(path, version, controller.signal);
+          await pipeline(body, sizeLimit(MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), createWriteStream(tmp), { signal: controller.signal });
+          const { h1 } = await gate.checkZip({ path, version, source: u.name }, tmp);
+          return { tmp, h1 };
+        } catch (err) {
+          await rm(tmp, { force: true });
+          throw err;
+        }
+      });
+      try {
+        await storage.put(versionKey(path, version, 'ziphash'), Buffer.from(value.h1));
+        await storage.putFile(key, value.tmp);
+      } finally {
+        await rm(value.tmp, { force: true });
+      }
+      const done = await storage.stat(key);
+      if (!done) throw new ModgateError('STORAGE_ERROR', `stored ${key} but cannot find it`);
+      return { key, body: undefined, size: done.size, modified: done.modified, cache: 'miss', source, immutable: true };
+    });
+  }
+
+  return {
+    list(path) {
+      return refreshable(listKey(path), `${path}/@v/list`, (u) => u.list(path, controller.signal), () => undefined);
+    },
+    latest(path) {
+      return refreshable(latestKey(path), `${path}@latest`, (u) => u.latest(path, controller.signal), (b, source) => {
+        checkInfo({ path, version: 'latest', source, query: true }, b);
+      });
+    },
+    async info(path, version, canonical) {
+      if (canonical) return immutableSmall('info', path, version);
+      const memoKey = `${path}@${version}`;
+      const memo = queries.get(memoKey);
+      if (memo) return { ...memo, cache: 'hit', source: 'cache' };
+      checkNegative(`query:${memoKey}`);
+      return coordinator.run(`query:${memoKey}`, async () => {
+        const { value, source } = await fetchRemembering<Buffer>(`query:${memoKey}`, memoKey, async (u) => {
+          const bytes = await u.info(path, version, controller.signal);
+          checkInfo({ path, version, source: u.name, query: true }, bytes);
+          return bytes;
+        });
+        const answer = fromBytes(undefined, value, 'miss', source, false);
+        queries.set(memoKey, answer, opts.queryTtlMs);
+        return answer;
+      });
+    },
+    mod: (path, version) => immutableSmall('mod', path, version),
+    zip: downloadZip,
+    forget(path) {
+      negative.deletePrefix(`query:${path}@`);
+      queries.deletePrefix(`${path}@`);
+      for (const key of [listKey(path), latestKey(path)]) negative.delete(key);
+      negative.deletePrefix(versionKey(path, 'v0.0.0', 'info').replace(/v0\.0\.0\.info$/, ''));
+    },
+    abort(reason) {
+      controller.abort(new ModgateError('SHUTTING_DOWN', reason));
+      controller = new AbortController();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+// The one configuration schema: every setting with its default and accepted form. Flags, env vars
+// (MODGATE_*) and the config file are all validated by this schema, then the result is frozen.
+import { z } from 'zod';
+
+const listenRe = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
+
+export const configSchema = z
+  .object({
+    /** HOST:PORT to listen on; port 0 picks a free port. Default 127.0.0.1:3000. */
+    listen: z
+      .string()
+      .regex(listenRe, 'expected HOST:PORT, e.g. 127.0.0.1:3000 or 0.0.0.0:3000 (port 0 = any free port)')
+      .default('127.0.0.1:3000'),
+    /** Directory of the filesystem cache (usable as GOPROXY=file://DIR). Default ./data. */
+    cacheDir: z.string().min(1, 'expected a directory path').default('./data'),
+    /** Upstream list in GOPROXY syntax (`,` falls through on 404/410, `|` on any error). */
+    upstream: z.string().default('https://proxy.golang.org'),
+    /** Serve under this URL path prefix (e.g. /go when behind a reverse proxy). Default none. */
+    pathPrefix: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._~-]+)*$/, 'expected an absolute URL path like /go (no trailing slash), or empty')
+      .default(''),
+    /** Seconds a cached list/@latest answer is fresh; after that it is revalidated (stale-while-revalidate). */
+    listTtlSeconds: z.number().int().min(0).max(86400 * 30).default(60),
+    /** Seconds a not-found answer is remembered (negative cache). */
+    negativeTtlSeconds: z.number().int().min(0).max(86400).default(60),
+    /** Seconds a resolved version query (/@v/master.info) is remembered. */
+    queryTtlSeconds: z.number().int().min(0).max(86400).default(60),
+    /** Milliseconds to establish an upstream connection. */
+    upstreamConnectTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+    /** Milliseconds to wait for upstream response headers, and for each stretch of body silence. */
+    upstreamTimeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
+    /** Retries of an idempotent upstream request after a connection error or 502/503/504. */
+    upstreamRetries: z.number().int().min(0).max(10).default(2),
+    /** Base backoff in milliseconds between retries (doubles each time, with jitter). */
+    upstreamRetryBackoffMs: z.number().int().min(0).max(60_000).default(100),
+    /** Log level. */
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Log format: json lines, pretty, or auto (pretty on a terminal). */
+    logFormat: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    /** Seconds to let in-flight requests finish on SIGTERM before aborting them. */
+    shutdownGraceSeconds: z.number().int().min(0).max(3600).default(10),
+  })
+  .strict();
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = z.input<typeof configSchema>;
+/** Keys of the schema, for flags/env mapping. */
+export type ConfigKey = keyof Config;

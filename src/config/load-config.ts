@@ -1,0 +1,70 @@
+// Builds the frozen Config from (lowest to highest precedence) the config file, MODGATE_* env vars,
+// and command-line flags; a bad value stops startup with the field name and the accepted form.
+import { readFileSync } from 'node:fs';
+import { ModgateError } from '../errors/modgate-error.js';
+import { configSchema, type Config, type ConfigKey } from './config-schema.js';
+
+/** camelCase key → MODGATE_SNAKE_CASE env var name. */
+export function envNameOf(key: string): string {
+  return `MODGATE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+const numericKeys = new Set<string>(
+  Object.entries(configSchema.shape)
+    .filter(([, s]) => JSON.stringify(s.toJSONSchema?.() ?? {}).includes('"integer"'))
+    .map(([k]) => k),
+);
+
+function coerce(key: string, raw: string): unknown {
+  if (numericKeys.has(key) && /^-?\d+$/.test(raw.trim())) return Number(raw.trim());
+  return raw;
+}
+
+export interface LoadConfigOptions {
+  /** Path of a JSON config file (flag --config or MODGATE_CONFIG). */
+  readonly file?: string | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags (already camelCase keys; strings or numbers). */
+  readonly flags?: Readonly<Record<string, unknown>>;
+}
+
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const merged: Record<string, unknown> = {};
+  const file = opts.file ?? env.MODGATE_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ModgateError('CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    try {
+      Object.assign(merged, JSON.parse(text) as Record<string, unknown>);
+    } catch (err) {
+      throw new ModgateError('CONFIG_INVALID', `config file ${file} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  for (const key of Object.keys(configSchema.shape)) {
+    const v = env[envNameOf(key)];
+    if (v !== undefined && v !== '') merged[key] = coerce(key, v);
+  }
+  for (const [key, v] of Object.entries(opts.flags ?? {})) {
+    if (v !== undefined) merged[key] = typeof v === 'string' ? coerce(key, v) : v;
+  }
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(config)';
+      const where = key in configSchema.shape ? ` (flag --${flagNameOf(key)}, env ${envNameOf(key)})` : '';
+      return `${key}${where}: ${issue.message}`;
+    });
+    throw new ModgateError('CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** camelCase key → kebab-case flag name. */
+export function flagNameOf(key: ConfigKey | string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,59 @@
+// The Storage role: a flat key → bytes store with streaming reads/writes and atomic visibility.
+// Drivers (fs, memory, later s3) implement it and pass one compliance suite (storage-compliance.ts).
+//
+// Keys are '/'-separated relative paths (e.g. `github.com/!azure/x/@v/v1.0.0.zip`). The layout of
+// module files mirrors the go command's `cache/download` tree, so an fs cache directory can be used
+// directly as `GOPROXY=file://DIR`.
+import type { Readable } from 'node:stream';
+
+export interface ObjectStat {
+  readonly size: number;
+  /** Last modification time. */
+  readonly modified: Date;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  readonly start: number;
+  /** Last byte, inclusive. */
+  readonly end: number;
+}
+
+export interface Storage {
+  /** Human-readable description for logs and /readyz (never credentials). */
+  readonly description: string;
+  /** Whole object bytes, or undefined when the key does not exist. For small objects only. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** A read stream (optionally of a byte range), or undefined when the key does not exist. */
+  open(key: string, range?: ByteRange): Promise<Readable | undefined>;
+  /** Size and time, or undefined when the key does not exist. */
+  stat(key: string): Promise<ObjectStat | undefined>;
+  /**
+   * Writes an object atomically: readers see the previous object (or none) until the write has
+   * completed, then the whole new object; a failed or aborted write leaves nothing visible.
+   */
+  put(key: string, data: Buffer | Readable): Promise<void>;
+  /** Moves a complete local file into the store (same atomicity as put); the file is consumed. */
+  putFile(key: string, localPath: string): Promise<void>;
+  /** Removes an object; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every key starting with `prefix` (which usually ends with '/'), in no particular order. */
+  list(prefix: string): AsyncIterable<string>;
+  /** A local file path for the key when the driver keeps files on local disk (fast path), else undefined. */
+  localPath?(key: string): string | undefined;
+  /** Checks the store can be written (for /readyz); throws with a reason otherwise. */
+  checkWritable(): Promise<void>;
+}
+
+/** Rejects keys that could escape the store's root or are not plain relative paths. */
+export function assertSafeKey(key: string): void {
+  if (
+    key === '' ||
+    key.startsWith('/') ||
+    key.includes('\\') ||
+    key.includes('\0') ||
+    key.split('/').some((part) => part === '' || part === '.' || part === '..')
+  ) {
+    throw new Error(`unsafe storage key ${JSON.stringify(key)}`);
+  }
+}
