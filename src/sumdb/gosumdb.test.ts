@@ -6,7 +6,7 @@ import { isModgateError } from '../errors/modgate-error.js';
 import { SUM_GOLANG_ORG_KEY, parseGosumdb } from './gosumdb.js';
 import { generateKey } from './note.js';
 
-test('GOSUMDB forms', () => {
+void test('GOSUMDB forms', () => {
   assert.equal(parseGosumdb('off'), 'off');
   const def = { name: 'sum.golang.org', vkey: SUM_GOLANG_ORG_KEY, url: 'https://sum.golang.org', explicitUrl: false };
   assert.deepEqual(parseGosumdb(''), def);
@@ -18,7 +18,7 @@ test('GOSUMDB forms', () => {
   assert.deepEqual(parseGosumdb(`${vkey}  http://localhost:8080/sumdb/`), { name: 'sum.example.com/db', vkey, url: 'http://localhost:8080/sumdb', explicitUrl: true });
 });
 
-test('bad GOSUMDB settings', () => {
+void test('bad GOSUMDB settings', () => {
   const bad = (e: unknown): boolean => isModgateError(e, 'CONFIG_INVALID');
   assert.throws(() => parseGosumdb('sum.example.com'), bad);
   assert.throws(() => parseGosumdb(`${SUM_GOLANG_ORG_KEY} https://a https://b`), bad);

@@ -12,7 +12,7 @@ const TEXT = "If you think cryptography is the answer to your problem,\nthen you
 const SIGNED = `${TEXT}\n\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n`;
 const sumdbError = (e: unknown): boolean => isModgateError(e, 'SUMDB_ERROR');
 
-test('signing matches Go byte for byte and opens', () => {
+void test('signing matches Go byte for byte and opens', () => {
   const s = parseSignerKey(SKEY);
   const v = parseVerifierKey(VKEY);
   assert.equal(s.hash, 0xc74f20a3);
@@ -24,13 +24,13 @@ test('signing matches Go byte for byte and opens', () => {
   assert.equal(n.sigs.length, 1);
 });
 
-test('Go default sum.golang.org key parses', () => {
+void test('Go default sum.golang.org key parses', () => {
   const v = parseVerifierKey('sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8');
   assert.equal(v.hash, 0x033de0ae);
   assert.equal(keyHash('sum.golang.org', Buffer.from('Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8', 'base64')), 0x033de0ae);
 });
 
-test('bad keys are rejected', () => {
+void test('bad keys are rejected', () => {
   for (const k of ['', 'PeterNeumann+c74f20a3', 'PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW',
     'Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW', 'PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T']) {
     assert.throws(() => parseVerifierKey(k), sumdbError, k);
@@ -39,7 +39,7 @@ test('bad keys are rejected', () => {
   assert.throws(() => parseSignerKey(SKEY.replace('PRIVATE', 'PUBLIC')), sumdbError);
 });
 
-test('openNote rules', () => {
+void test('openNote rules', () => {
   const v = parseVerifierKey(VKEY);
   const other = generateKey('other.example');
   const otherSigner = parseSignerKey(other.skey);
@@ -68,7 +68,7 @@ test('openNote rules', () => {
   assert.throws(() => openNote(Buffer.from(many), [v]), sumdbError);
 });
 
-test('generated keys round-trip', () => {
+void test('generated keys round-trip', () => {
   const { skey, vkey } = generateKey('sum.example.com');
   const msg = signNote('go.sum database tree\n0\nAAAA\n', [parseSignerKey(skey)]);
   assert.equal(openNote(msg, [parseVerifierKey(vkey)]).sigs.length, 1);

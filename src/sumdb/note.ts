@@ -142,7 +142,6 @@ export function signNote(text: string, signers: readonly Signer[]): Buffer {
 /** True if msg is valid UTF-8 with no control characters other than '\n' (DEL is allowed, as in Go). */
 function isCleanText(msg: Buffer): boolean {
   const s = msg.toString('utf8');
-  // eslint-disable-next-line no-control-regex
   return Buffer.from(s, 'utf8').equals(msg) && !/[\u0000-\u0009\u000b-\u001f]/.test(s);
 }
 

@@ -42,7 +42,6 @@ export function isValidRecordText(text: Buffer): boolean {
   if (!Buffer.from(s, 'utf8').equals(text)) return false;
   if (!s.endsWith('\n')) return false;
   if (s.includes('\n\n')) return false;
-  // eslint-disable-next-line no-control-regex
   return !/[\u0000-\u0009\u000b-\u001f]/.test(s);
 }
 

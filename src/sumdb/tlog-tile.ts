@@ -172,6 +172,9 @@ export function tileHashReader(tree: Tree, tr: TileReader): HashReader {
       const t = tileParent(tileForIndex(h, x), 0, tree.n)!;
       return order.get(tileKey(t)) ?? add(t);
     });
+    // Tiles past this point are authenticated against their parents. (Go's x/mod 0.7.0 starts that
+    // loop at len(stx), the number of subtree hashes, and so can skip tiles; we check every one.)
+    const rootTiles = tiles.length;
     const indexOrder = indexes.map((x) => {
       if (x >= storedHashIndex(0, tree.n)) fail('indexes not in tree');
       const tile = tileForIndex(h, x);
@@ -211,7 +214,7 @@ export function tileHashReader(tree: Tree, tr: TileReader): HashReader {
     }
     if (!th.equals(tree.hash)) fail('downloaded inconsistent tile');
 
-    for (let i = stx.length; i < tiles.length; i++) {
+    for (let i = rootTiles; i < tiles.length; i++) {
       const t = tiles[i]!;
       const p = tileParent(t, 1, tree.n);
       const j = p ? order.get(tileKey(p)) : undefined;

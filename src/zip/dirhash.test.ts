@@ -16,22 +16,22 @@ const files: Record<string, string> = {
   'm@v1/dir/': '',
 };
 
-test('hash1 matches Go Hash1 (UTF-8 byte order, empty directory entry)', () => {
+void test('hash1 matches Go Hash1 (UTF-8 byte order, empty directory entry)', () => {
   const entries = Object.entries(files).map(([name, body]) => ({ name, sha256: sha256(body) }));
   assert.equal(hash1(entries), 'h1:6VwMlujjPBF8Jcg0DCyiDtxi1bnZ/X+/Kb6dUHwDZpg=');
   assert.equal(hash1(entries.reverse()), 'h1:6VwMlujjPBF8Jcg0DCyiDtxi1bnZ/X+/Kb6dUHwDZpg=');
 });
 
-test('hashGoMod matches go.sum /go.mod hashes', () => {
+void test('hashGoMod matches go.sum /go.mod hashes', () => {
   assert.equal(hashGoMod(Buffer.alloc(0)), 'h1:G7mAYYxgmS0lVkHyy2hEOLQCFB0DlQFTMLWggykrydY=');
   assert.equal(hashGoMod(Buffer.from('module example.com/x\n\ngo 1.19\n')), 'h1:e2nB1h4TT8IBfAmFRRcRQ5vfHGzkuubqayOMYLImSh8=');
 });
 
-test('hash1 rejects names with newlines', () => {
+void test('hash1 rejects names with newlines', () => {
   assert.throws(() => hash1([{ name: 'a\nb', sha256: sha256('') }]), (e) => isModgateError(e, 'ZIP_INVALID'));
 });
 
-test('hashStream hashes all chunks', async () => {
+void test('hashStream hashes all chunks', async () => {
   const r = await hashStream(Readable.from([Buffer.from('ab'), Buffer.from('c')]));
   assert.equal(r.size, 3);
   assert.deepEqual(r.sha256, sha256('abc'));

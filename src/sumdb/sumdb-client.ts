@@ -1,0 +1,355 @@
+// The checksum database verifier modgate consults before caching anything (Go's sumdb.Client):
+// lookups authenticated by record inclusion in a signed tree, tiles authenticated against the
+// signed root, the latest tree kept consistent with every tree seen (a fork is refused for good).
+
+import { ModgateError, isModgateError } from '../errors/modgate-error.js';
+import { escapePath, escapeVersion } from '../module/escape.js';
+import { type Verifier, openNote, parseVerifierKey } from './note.js';
+import { type Hash, type Tree, HASH_SIZE, recordHash, storedHashIndex, shr, treeHash } from './tlog.js';
+import { type Tile, type TileReader, parseTilePath, tileHashReader, tilePath } from './tlog-tile.js';
+import { parseRecord, parseTree } from './tlog-note.js';
+
+/** Reads from the checksum database. `path` is relative to the database (`lookup/...`, `tile/...`, `latest`). */
+export interface SumdbTransport {
+  /** Throws ModgateError NOT_FOUND on 404/410, SUMDB_ERROR otherwise. */
+  get(path: string): Promise<Buffer>;
+}
+
+/** Persistence for verified database state; implemented over modgate's Storage. */
+export interface SumdbStore {
+  /** The data stored under key, or undefined if there is none. */
+  get(key: string): Promise<Buffer | undefined>;
+  put(key: string, data: Buffer): Promise<void>;
+  /** Atomically replace the latest verified tree note if it still equals `expected` (undefined = none); false if it changed meanwhile. */
+  swapLatest(expected: Buffer | undefined, next: Buffer): Promise<boolean>;
+  getLatest(): Promise<Buffer | undefined>;
+}
+
+/** What a detected fork looks like: the two signed notes that cannot both be true, and the proof. */
+export interface SumdbForkInfo {
+  readonly name: string;
+  readonly olderNote: string;
+  readonly newerNote: string;
+  readonly message: string;
+}
+
+export interface SumdbClientOptions {
+  /** The database name; must equal the verifier key's name. */
+  readonly name: string;
+  readonly vkey: string;
+  readonly transport: SumdbTransport;
+  readonly store: SumdbStore;
+  readonly onFork?: (info: SumdbForkInfo) => void;
+}
+
+export interface SumdbClient {
+  /** The verified go.sum hashes of path@version (zipHash is undefined if the record lists only go.mod). */
+  lookup(modulePath: string, version: string): Promise<{ zipHash: string | undefined; modHash: string }>;
+  /** The latest verified signed tree note (fetching `latest` if none is known yet). */
+  latest(): Promise<string>;
+  /** True once a fork was detected; every call then throws SUMDB_FORK. */
+  readonly forked: boolean;
+  /** The bytes of a tile, only after authenticating them against the latest verified tree. */
+  tile(path: string): Promise<Buffer>;
+  /** The database's lookup response for path@version, only after it verified. */
+  rawLookup(modulePath: string, version: string): Promise<Buffer>;
+}
+
+const HEIGHT = 8;
+const sumdbError = (message: string, cause?: unknown): ModgateError =>
+  new ModgateError('SUMDB_ERROR', message, cause === undefined ? {} : { cause });
+
+/** Creates a verifier client; the stored latest tree is loaded and checked on first use. */
+export function createSumdbClient(opts: SumdbClientOptions): SumdbClient {
+  return new Client(opts);
+}
+
+type When = 'past' | 'now' | 'future';
+interface Latest { tree: Tree; msg: Buffer | undefined }
+
+class Client implements SumdbClient {
+  private readonly verifier: Verifier;
+  private readonly transport: SumdbTransport;
+  private readonly store: SumdbStore;
+  private readonly onFork: ((info: SumdbForkInfo) => void) | undefined;
+  private readonly name: string;
+  private current: Latest = { tree: { n: 0, hash: Buffer.alloc(HASH_SIZE) }, msg: undefined };
+  private init: Promise<void> | undefined;
+  private forkError: ModgateError | undefined;
+  private readonly records = new Map<string, Promise<Buffer>>();
+  private readonly tiles = new Map<string, Promise<Buffer>>();
+  private readonly saved = new Set<string>();
+  private readonly tileReader: TileReader;
+
+  constructor(opts: SumdbClientOptions) {
+    this.verifier = parseVerifierKey(opts.vkey);
+    if (this.verifier.name !== opts.name) {
+      throw sumdbError(`checksum database name ${opts.name} does not match its key's name ${this.verifier.name}`);
+    }
+    this.name = opts.name;
+    this.transport = opts.transport;
+    this.store = opts.store;
+    this.onFork = opts.onFork;
+    this.tileReader = {
+      height: HEIGHT,
+      readTiles: (tiles) => Promise.all(tiles.map((t) => this.readTile(t))),
+      saveTiles: (tiles, data) => this.saveTiles(tiles, data),
+    };
+  }
+
+  get forked(): boolean {
+    return this.forkError !== undefined;
+  }
+
+  private refuseIfForked(): void {
+    if (this.forkError) throw this.forkError;
+  }
+
+  private async ready(): Promise<void> {
+    this.refuseIfForked();
+    this.init ??= (async () => {
+      const stored = await this.store.getLatest();
+      if (stored) await this.mergeLatest(stored);
+    })();
+    try {
+      await this.init;
+    } catch (err) {
+      this.init = undefined;
+      throw err;
+    }
+    this.refuseIfForked();
+  }
+
+  async lookup(modulePath: string, version: string): Promise<{ zipHash: string | undefined; modHash: string }> {
+    const data = await this.rawLookup(modulePath, version);
+    const base = version.replace(/\/go\.mod$/, '');
+    let zipHash: string | undefined;
+    let modHash: string | undefined;
+    for (const line of data.toString('utf8').split('\n')) {
+      const fields = line.split(' ');
+      if (fields.length !== 3 || fields[0] !== modulePath || !fields[2]!.startsWith('h1:')) continue;
+      if (fields[1] === base) zipHash ??= fields[2];
+      else if (fields[1] === `${base}/go.mod`) modHash ??= fields[2];
+    }
+    if (modHash === undefined) {
+      throw sumdbError(`${modulePath}@${base}: checksum database record has no go.mod hash for this version`);
+    }
+    return { zipHash, modHash };
+  }
+
+  async rawLookup(modulePath: string, version: string): Promise<Buffer> {
+    await this.ready();
+    const base = version.replace(/\/go\.mod$/, '');
+    const key = `lookup/${escapePath(modulePath)}@${escapeVersion(base)}`;
+    let p = this.records.get(key);
+    if (!p) {
+      p = this.fetchRecord(key).finally(() => this.records.delete(key));
+      this.records.set(key, p);
+    }
+    try {
+      return await p;
+    } catch (err) {
+      if (isModgateError(err) && err.code !== 'SUMDB_ERROR') throw err;
+      throw sumdbError(`${modulePath}@${base}: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
+  }
+
+  private async fetchRecord(key: string): Promise<Buffer> {
+    let data = await this.store.get(key);
+    const fromCache = data !== undefined;
+    data ??= await this.transport.get(key);
+    const { id, text, rest } = parseRecord(data);
+    await this.mergeLatest(rest);
+    await this.checkRecord(id, text);
+    if (!fromCache) await this.store.put(key, data);
+    return data;
+  }
+
+  async latest(): Promise<string> {
+    await this.ready();
+    if (this.current.msg === undefined) await this.refresh();
+    if (this.current.msg === undefined) throw sumdbError(`${this.name}: no signed tree available`);
+    return this.current.msg.toString('utf8');
+  }
+
+  /** Fetches the database's latest signed tree and merges it (verifying consistency). */
+  private async refresh(): Promise<void> {
+    await this.mergeLatest(await this.transport.get('latest'));
+  }
+
+  async tile(path: string): Promise<Buffer> {
+    await this.ready();
+    const t = parseTilePath(path);
+    if (t.h !== HEIGHT) throw new ModgateError('NOT_FOUND', `${this.name}: only tiles of height ${HEIGHT} are served: ${path}`);
+    const level = t.l === -1 ? 0 : t.l;
+    const need = t.n * 2 ** t.h + t.w;
+    const covered = (): boolean => shr(this.current.tree.n, level * t.h) >= need;
+    if (!covered()) await this.refresh();
+    if (!covered()) throw new ModgateError('NOT_FOUND', `${this.name}: tile ${path} is beyond the latest signed tree`);
+    const tree = this.current.tree;
+    const start = t.n * 2 ** t.h;
+    const indexes = Array.from({ length: t.w }, (_, i) => storedHashIndex(level * t.h, start + i));
+    const hashes = await tileHashReader(tree, this.tileReader)(indexes);
+    if (t.l !== -1) return Buffer.concat(hashes);
+    return this.checkDataTile(t, path, hashes);
+  }
+
+  /** Fetches a record-data tile and checks each record against the authenticated leaf hashes. */
+  private async checkDataTile(t: Tile, path: string, hashes: Hash[]): Promise<Buffer> {
+    const data = await this.transport.get(path);
+    let rest = data;
+    const start = t.n * 2 ** t.h;
+    for (let i = 0; i < t.w; i++) {
+      const rec = parseRecord(rest);
+      if (rec.id !== start + i || !recordHash(rec.text).equals(hashes[i]!)) {
+        throw sumdbError(`${this.name}: data tile ${path} does not match the signed tree`);
+      }
+      rest = rec.rest;
+    }
+    if (rest.length !== 0) throw sumdbError(`${this.name}: data tile ${path} has trailing data`);
+    return data;
+  }
+
+  private async checkRecord(id: number, text: Buffer): Promise<void> {
+    const tree = this.current.tree;
+    if (id < 0 || id >= tree.n) throw sumdbError(`cannot validate record ${id} in tree of size ${tree.n}`);
+    const [h] = await tileHashReader(tree, this.tileReader)([storedHashIndex(0, id)]);
+    if (!h?.equals(recordHash(text))) throw sumdbError('cannot authenticate record data in server response');
+  }
+
+  /** Merges a signed tree note into the known latest tree and persists it when it is newer. */
+  private async mergeLatest(msg: Buffer): Promise<void> {
+    if ((await this.mergeLatestMem(msg)) !== 'future') return;
+    for (;;) {
+      const stored = await this.store.getLatest();
+      if ((await this.mergeLatestMem(stored)) !== 'past') return;
+      if (await this.store.swapLatest(stored, this.current.msg!)) return;
+    }
+  }
+
+  private async mergeLatestMem(msg: Buffer | undefined): Promise<When> {
+    if (msg === undefined || msg.length === 0) return this.current.tree.n === 0 ? 'now' : 'past';
+    let tree: Tree;
+    try {
+      tree = parseTree(openNote(msg, [this.verifier]).text);
+    } catch (err) {
+      throw sumdbError(`${this.name}: reading tree note: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
+    let latest = this.current;
+    for (;;) {
+      if (tree.n <= latest.tree.n) {
+        await this.checkTrees({ tree, msg }, latest);
+        return tree.n < latest.tree.n ? 'past' : 'now';
+      }
+      await this.checkTrees(latest, { tree, msg });
+      if (this.current === latest) {
+        this.current = { tree, msg };
+        return 'future';
+      }
+      latest = this.current;
+    }
+  }
+
+  /** Checks that `older` is a prefix of `newer` by recomputing older's root from newer's tiles. */
+  private async checkTrees(older: Latest, newer: Latest): Promise<void> {
+    this.refuseIfForked();
+    let h: Hash;
+    try {
+      h = await treeHash(older.tree.n, tileHashReader(newer.tree, this.tileReader));
+    } catch (err) {
+      // Our stored tiles (authenticated against an older tree) may not support a forked newer
+      // tree; ask the database alone, so that a self-consistent fork is proven as a fork below.
+      h = await this.remoteTreeHash(older, newer, err);
+    }
+    if (h.equals(older.tree.hash)) return;
+    this.reportFork(older, newer, h);
+  }
+
+  private async remoteTreeHash(older: Latest, newer: Latest, first: unknown): Promise<Hash> {
+    const remote: TileReader = {
+      height: HEIGHT,
+      readTiles: (tiles) => Promise.all(tiles.map((t) => this.fetchTile(t, tilePath(t)))),
+      saveTiles: () => Promise.resolve(),
+    };
+    let err = first;
+    if (isModgateError(first, 'SUMDB_ERROR') && first.message.includes('inconsistent tile')) {
+      try {
+        return await treeHash(older.tree.n, tileHashReader(newer.tree, remote));
+      } catch (again) {
+        err = again;
+      }
+    }
+    const what = older.tree.n === newer.tree.n ? `tree#${older.tree.n}` : `tree#${older.tree.n} against tree#${newer.tree.n}`;
+    throw sumdbError(`${this.name}: checking ${what}: ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+
+  private reportFork(older: Latest, newer: Latest, h: Hash): never {
+    const olderNote = older.msg?.toString('utf8') ?? `(empty tree)\n`;
+    const newerNote = newer.msg?.toString('utf8') ?? '';
+    const indent = (s: string): string => s.replace(/\n/g, '\n\t');
+    const message = `SECURITY ERROR\nchecksum database ${this.name} misbehavior detected!\n\nold database:\n\t${indent(olderNote)}\n` +
+      `new database:\n\t${indent(newerNote)}\nproof of misbehavior:\n\t${h.toString('base64')}`;
+    this.forkError = new ModgateError('SUMDB_FORK', message, {
+      hint: 'The checksum database served two inconsistent trees; modgate refuses all checksum lookups until an operator investigates.',
+      details: { name: this.name, olderSize: older.tree.n, newerSize: newer.tree.n },
+    });
+    this.onFork?.({ name: this.name, olderNote, newerNote, message });
+    throw this.forkError;
+  }
+
+  /** Tile data from the store (exact or a truncated full tile), else the database; untrusted until saved. */
+  private readTile(t: Tile): Promise<Buffer> {
+    const path = tilePath(t);
+    let p = this.tiles.get(path);
+    if (!p) {
+      p = this.loadTile(t, path).finally(() => this.tiles.delete(path));
+      this.tiles.set(path, p);
+    }
+    return p;
+  }
+
+  private async loadTile(t: Tile, path: string): Promise<Buffer> {
+    const cached = await this.store.get(path);
+    if (cached) {
+      this.saved.add(path);
+      return cached;
+    }
+    if (t.w !== 2 ** t.h) {
+      const cachedFull = await this.store.get(tilePath({ ...t, w: 2 ** t.h }));
+      if (cachedFull) {
+        this.saved.add(path);
+        return cachedFull.subarray(0, t.w * HASH_SIZE);
+      }
+    }
+    return this.fetchTile(t, path);
+  }
+
+  /** Tile data from the database; a missing partial tile is cut from the full tile (Go does the same). */
+  private async fetchTile(t: Tile, path: string): Promise<Buffer> {
+    const full = { ...t, w: 2 ** t.h };
+    const truncate = (d: Buffer): Buffer => d.subarray(0, Math.floor(d.length / full.w) * t.w);
+    try {
+      return await this.transport.get(path);
+    } catch (err) {
+      if (t.w === full.w) throw err;
+      try {
+        return truncate(await this.transport.get(tilePath(full)));
+      } catch {
+        throw err;
+      }
+    }
+  }
+
+  /** Persists authenticated tiles not already in the store (full and partial, as Go's cache does). */
+  private async saveTiles(tiles: readonly Tile[], data: readonly Buffer[]): Promise<void> {
+    const writes: Promise<void>[] = [];
+    tiles.forEach((t, i) => {
+      const path = tilePath(t);
+      if (this.saved.has(path)) return;
+      this.saved.add(path);
+      writes.push(this.store.put(path, data[i]!));
+    });
+    if (this.saved.size > 100_000) this.saved.clear();
+    await Promise.all(writes);
+  }
+}
