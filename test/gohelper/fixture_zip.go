@@ -45,12 +45,17 @@ func writeModuleZip(j zipJob) ([]string, error) {
 		return nil, fmt.Errorf("%s: %w", mv, cf.SizeError)
 	}
 	var files []modzip.File
-	for _, p := range cf.Valid {
-		files = append(files, pathFile{root: dir, rel: p})
+	for _, p := range cf.Valid { // CheckDir reports OS paths under dir
+		r, err := filepath.Rel(dir, p)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, pathFile{root: dir, rel: filepath.ToSlash(r)})
 	}
 	var bad []string
 	for _, fe := range cf.Invalid {
-		bad = append(bad, fe.Path+": "+fe.Err.Error())
+		r, _ := filepath.Rel(dir, fe.Path)
+		bad = append(bad, filepath.ToSlash(r)+": "+fe.Err.Error())
 	}
 	sort.Strings(bad)
 	tmp := j.base + ".zip.tmp"

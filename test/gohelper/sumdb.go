@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -139,15 +140,24 @@ func goSumLines(proxyDir, path, vers string) ([]byte, error) {
 	base := filepath.Join(proxyDir, filepath.FromSlash(escPath), "@v", escVers)
 	zipHash, err := dirhash.HashZip(base+".zip", dirhash.Hash1)
 	if err != nil {
-		return nil, fmt.Errorf("%s@%s: %w", path, vers, err) // wraps os.ErrNotExist → 404
+		return nil, lookupError(path, vers, err)
 	}
 	modData, err := os.ReadFile(base + ".mod")
 	if err != nil {
-		return nil, fmt.Errorf("%s@%s: %w", path, vers, err)
+		return nil, lookupError(path, vers, err)
 	}
 	modHash, err := hashGoMod(modData)
 	if err != nil {
 		return nil, err
 	}
 	return []byte(fmt.Sprintf("%s %s %s\n%s %s/go.mod %s\n", path, vers, zipHash, path, vers, modHash)), nil
+}
+
+// lookupError keeps "not exist" recognisable by os.IsNotExist (which does not unwrap %w), so the
+// sumdb server answers 404 for module versions the proxy directory does not have.
+func lookupError(path, vers string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &fs.PathError{Op: "lookup", Path: path + "@" + vers, Err: fs.ErrNotExist}
+	}
+	return fmt.Errorf("%s@%s: %w", path, vers, err)
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"path/filepath"
 
 	"golang.org/x/mod/module"
 	"golang.org/x/mod/sumdb/dirhash"
@@ -71,17 +72,28 @@ type checkedJSON struct {
 	Error     *string         `json:"error"`
 }
 
-func toCheckedJSON(cf modzip.CheckedFiles, err error) checkedJSON {
+// toCheckedJSON renders CheckZip/CheckDir results; CheckDir's OS paths are made relative to dir
+// (slash-separated) so both read like zip file paths.
+func toCheckedJSON(cf modzip.CheckedFiles, err error, dir string) checkedJSON {
+	rel := func(p string) string {
+		if dir == "" {
+			return p
+		}
+		if r, err := filepath.Rel(dir, p); err == nil {
+			return filepath.ToSlash(r)
+		}
+		return p
+	}
 	conv := func(list []modzip.FileError) []fileErrorJSON {
 		out := []fileErrorJSON{}
 		for _, fe := range list {
-			out = append(out, fileErrorJSON{Path: fe.Path, Err: fe.Err.Error()})
+			out = append(out, fileErrorJSON{Path: rel(fe.Path), Err: fe.Err.Error()})
 		}
 		return out
 	}
-	valid := cf.Valid
-	if valid == nil {
-		valid = []string{}
+	valid := []string{}
+	for _, p := range cf.Valid {
+		valid = append(valid, rel(p))
 	}
 	return checkedJSON{Valid: valid, Omitted: conv(cf.Omitted), Invalid: conv(cf.Invalid), SizeError: errString(cf.SizeError), Error: errString(err)}
 }
@@ -98,7 +110,7 @@ func cmdCheckZip(args []string) error {
 		return err
 	}
 	cf, err := modzip.CheckZip(module.Version{Path: *path, Version: *version}, file)
-	printJSON(toCheckedJSON(cf, err))
+	printJSON(toCheckedJSON(cf, err, ""))
 	return nil
 }
 
@@ -116,14 +128,14 @@ func cmdCreateZip(args []string) error {
 	}
 	cf, checkErr := modzip.CheckDir(*dir)
 	if err := createZipFile(*out, module.Version{Path: *path, Version: *version}, *dir); err != nil {
-		printJSON(map[string]interface{}{"error": err.Error(), "check": toCheckedJSON(cf, checkErr)})
+		printJSON(map[string]interface{}{"error": err.Error(), "check": toCheckedJSON(cf, checkErr, *dir)})
 		return nil
 	}
 	h, err := dirhash.HashZip(*out, dirhash.Hash1)
 	if err != nil {
 		return err
 	}
-	printJSON(map[string]interface{}{"h1": h, "error": nil, "check": toCheckedJSON(cf, checkErr)})
+	printJSON(map[string]interface{}{"h1": h, "error": nil, "check": toCheckedJSON(cf, checkErr, *dir)})
 	return nil
 }
 
