@@ -56,7 +56,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const key = issue.path.join('.') || '(config)';
-      const where = key in configSchema.shape ? ` (flag --${flagNameOf(key)}, env ${envNameOf(key)})` : '';
+      const where = key in configSchema.shape ? ` (flag --${flagNameOf(key as ConfigKey)}, env ${envNameOf(key)})` : '';
       return `${key}${where}: ${issue.message}`;
     });
     throw new ModgateError('CONFIG_INVALID', `invalid configuration:\n  ${lines.join('\n  ')}`);
@@ -65,6 +65,6 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
 }
 
 /** camelCase key → kebab-case flag name. */
-export function flagNameOf(key: ConfigKey | string): string {
+export function flagNameOf(key: ConfigKey): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

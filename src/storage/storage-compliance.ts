@@ -27,11 +27,11 @@ async function keysOf(storage: Storage, prefix: string): Promise<string[]> {
 
 export function runStorageCompliance(name: string, make: () => Promise<StorageUnderTest>): void {
   const withStorage = (fn: (s: Storage) => Promise<void>) => async () => {
-    const { storage, cleanup } = await make();
+    const under = await make();
     try {
-      await fn(storage);
+      await fn(under.storage);
     } finally {
-      await cleanup();
+      await under.cleanup();
     }
   };
 

@@ -71,7 +71,7 @@ export function createUpstreamChain(entries: readonly ChainEntry[]): UpstreamCha
       } as { hint?: string });
     },
     async close() {
-      await Promise.all(entries.map((e) => (e.upstream === 'off' ? undefined : e.upstream.close?.())));
+      await Promise.all(entries.map(async (e) => (e.upstream === 'off' ? undefined : e.upstream.close?.())));
     },
   };
 }

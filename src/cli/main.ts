@@ -1,0 +1,20 @@
+// The modgate CLI entry point: parses arguments, runs a command, prints its result or error.
+import { Command } from 'commander';
+import { ModgateError } from '../errors/modgate-error.js';
+import { registerServe } from './serve-command.js';
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command();
+  program.name('modgate').description('A verifying, caching Go module proxy').version('0.1.0');
+  program.showHelpAfterError();
+  registerServe(program);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ModgateError) {
+      process.stderr.write(`modgate: ${err.userMessage}\n`);
+      process.exit(err.code === 'CONFIG_INVALID' ? 2 : 1);
+    }
+    throw err;
+  }
+}

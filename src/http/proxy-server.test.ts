@@ -1,0 +1,184 @@
+// The GOPROXY routes in process (fastify inject): status codes, headers, escaping, bad input,
+// caching behaviour, against a real file:// upstream holding real module zips.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, writeFile, rm, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { createProxyServer } from './proxy-server.js';
+import { createModuleCache } from '../cache/module-cache.js';
+import { createBasicGate } from '../cache/basic-gate.js';
+import { createFsStorage } from '../storage/fs-storage.js';
+import { createLocalCoordinator } from '../coordination/local-coordinator.js';
+import { createUpstreamChain } from '../upstream/upstream-chain.js';
+import { createFileUpstream } from '../upstream/file-upstream.js';
+import { writeModuleZip } from '../../test/support/module-zip.js';
+import { escapePath, escapeVersion } from '../module/escape.js';
+
+let dir: string;
+let app: FastifyInstance;
+let cacheDir: string;
+
+async function addVersion(root: string, path: string, version: string, files: Record<string, string>, time = '2024-01-02T03:04:05Z') {
+  const d = join(root, ...escapePath(path).split('/'), '@v');
+  const v = escapeVersion(version);
+  await mkdir(d, { recursive: true });
+  await writeFile(join(d, `${v}.info`), JSON.stringify({ Version: version, Time: time }));
+  await writeFile(join(d, `${v}.mod`), files['go.mod'] ?? `module ${path}\n`);
+  await writeModuleZip(join(d, `${v}.zip`), path, version, files);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'modgate-http-'));
+  const up = join(dir, 'upstream');
+  cacheDir = join(dir, 'cache');
+  await addVersion(up, 'example.com/hello', 'v1.0.0', { 'go.mod': 'module example.com/hello\n\ngo 1.20\n', 'hello.go': 'package hello\n' });
+  await addVersion(up, 'example.com/hello', 'v1.1.0', { 'go.mod': 'module example.com/hello\n\ngo 1.20\n', 'hello.go': 'package hello // 1.1\n' });
+  await writeFile(join(up, 'example.com/hello/@v/list'), 'v1.0.0\nv1.1.0\n');
+  await writeFile(join(up, 'example.com/hello/@latest'), JSON.stringify({ Version: 'v1.1.0', Time: '2024-01-02T03:04:05Z' }));
+  await writeFile(join(up, 'example.com/hello/@v/master.info'), JSON.stringify({ Version: 'v1.1.1-0.20240102030405-abcdefabcdef', Time: '2024-01-02T03:04:05Z' }));
+  await addVersion(up, 'github.com/Azure/go-x', 'v0.1.0-RC1', { 'x.go': 'package x\n' });
+  // a version whose .info lies about its version
+  const bad = join(up, 'example.com/liar/@v');
+  await mkdir(bad, { recursive: true });
+  await writeFile(join(bad, 'v1.0.0.info'), JSON.stringify({ Version: 'v1.0.1' }));
+
+  const storage = createFsStorage(cacheDir);
+  const cache = createModuleCache({
+    storage,
+    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(up).toString()), fallBackOnError: false }]),
+    gate: createBasicGate(),
+    coordinator: createLocalCoordinator(),
+    tempDir: join(cacheDir, '.modgate/tmp'),
+    listTtlMs: 60_000,
+    staleWhileRevalidateMs: 60_000,
+    negativeTtlMs: 60_000,
+    queryTtlMs: 60_000,
+  });
+  app = await createProxyServer({
+    cache,
+    storage,
+    logger: pino({ level: 'silent' }),
+    pathPrefix: '',
+    shortMaxAge: 60,
+    negativeMaxAge: 60,
+    readiness: [{ name: 'storage', check: () => storage.checkWritable() }],
+  });
+});
+
+after(async () => {
+  await app.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('serves list, info, mod, zip and @latest with the right types and cache headers', async () => {
+  const cases = [
+    { url: '/example.com/hello/@v/list', type: 'text/plain; charset=utf-8', cc: /^public, max-age=60$/, body: 'v1.0.0\nv1.1.0\n' },
+    { url: '/example.com/hello/@v/v1.0.0.info', type: 'application/json', cc: /immutable/, body: /"Version":"v1.0.0"/ },
+    { url: '/example.com/hello/@v/v1.0.0.mod', type: 'text/plain; charset=utf-8', cc: /immutable/, body: 'module example.com/hello\n\ngo 1.20\n' },
+    { url: '/example.com/hello/@latest', type: 'application/json', cc: /^public, max-age=60$/, body: /v1\.1\.0/ },
+    { url: '/example.com/hello/@v/master.info', type: 'application/json', cc: /^public, max-age=60$/, body: /v1\.1\.1-0\.20240102030405-abcdefabcdef/ },
+    { url: '/github.com/!azure/go-x/@v/v0.1.0-!r!c1.info', type: 'application/json', cc: /immutable/, body: /v0\.1\.0-RC1/ },
+    { url: '/github.com/%21azure/go-x/@v/v0.1.0-%21r%21c1.mod', type: 'text/plain; charset=utf-8', cc: /immutable/, body: 'module github.com/Azure/go-x\n' },
+  ];
+  for (const c of cases) {
+    const res = await app.inject({ method: 'GET', url: c.url });
+    assert.equal(res.statusCode, 200, `${c.url}: ${res.body}`);
+    assert.equal(res.headers['content-type'], c.type, c.url);
+    assert.match(String(res.headers['cache-control']), c.cc, c.url);
+    assert.equal(Number(res.headers['content-length']), res.rawPayload.length, c.url);
+    assert.ok(res.headers.etag, c.url);
+    if (typeof c.body === 'string') assert.equal(res.body, c.body, c.url);
+    else assert.match(res.body, c.body, c.url);
+  }
+});
+
+test('zip: full body, HEAD, range, unsatisfiable range, conditional request; cached in the go layout', async () => {
+  const url = '/example.com/hello/@v/v1.1.0.zip';
+  const full = await app.inject({ method: 'GET', url });
+  assert.equal(full.statusCode, 200, full.body);
+  assert.equal(full.headers['content-type'], 'application/zip');
+  assert.equal(full.headers['accept-ranges'], 'bytes');
+  assert.equal(full.rawPayload.subarray(0, 2).toString(), 'PK');
+  const size = full.rawPayload.length;
+  assert.equal(Number(full.headers['content-length']), size);
+
+  const head = await app.inject({ method: 'HEAD', url });
+  assert.equal(head.statusCode, 200);
+  assert.equal(Number(head.headers['content-length']), size);
+  assert.equal(head.rawPayload.length, 0);
+
+  const part = await app.inject({ method: 'GET', url, headers: { range: 'bytes=10-19' } });
+  assert.equal(part.statusCode, 206);
+  assert.equal(part.headers['content-range'], `bytes 10-19/${size}`);
+  assert.deepEqual(part.rawPayload, full.rawPayload.subarray(10, 20));
+
+  const suffix = await app.inject({ method: 'GET', url, headers: { range: 'bytes=-5' } });
+  assert.equal(suffix.statusCode, 206);
+  assert.deepEqual(suffix.rawPayload, full.rawPayload.subarray(size - 5));
+
+  const bad = await app.inject({ method: 'GET', url, headers: { range: `bytes=${size + 10}-` } });
+  assert.equal(bad.statusCode, 416);
+  assert.equal(bad.headers['content-range'], `bytes */${size}`);
+
+  const cond = await app.inject({ method: 'GET', url, headers: { 'if-none-match': String(full.headers.etag) } });
+  assert.equal(cond.statusCode, 304);
+
+  const files = (await readdir(join(cacheDir, 'example.com/hello/@v'))).sort();
+  assert.deepEqual(files.filter((f) => f.startsWith('v1.1.0')), ['v1.1.0.info', 'v1.1.0.mod', 'v1.1.0.zip', 'v1.1.0.ziphash']);
+});
+
+test('bad input gets 4xx with a plain-text reason and never reads outside the cache', async () => {
+  const cases: Array<[string, number, RegExp]> = [
+    ['/github.com/Azure/go-x/@v/list', 400, /invalid escaped module path/],
+    ['/github.com/!/go-x/@v/list', 400, /invalid escaped module path/],
+    ['/github.com/!azure!/go-x/@v/list', 400, /invalid escaped module path/],
+    // (inject normalises %2e%2e like a browser would; the raw form is tested over a real socket)
+    ['/example.com/%2e%2e/%2e%2e/@v/list', 400, /malformed module path|invalid|not a module proxy request/],
+    ['/../../etc/passwd/@v/list', 400, /invalid|malformed/],
+    ['/example.com/hello/@v/..%2f..%2fetc%2fpasswd.zip', 400, /invalid|not allowed/],
+    ['/example.com%2fhello/@v/list', 400, /not allowed/],
+    ['/example.com/hello/@v/v1.0.zip', 400, /not a canonical version|invalid version/],
+    ['/example.com/hello/@v/v2.0.0.mod', 400, /invalid version/],
+    ['/example.com/hello/@v/banana.mod', 400, /invalid version/],
+    ['/example.com/hello/@v/v1.0.0.exe', 400, /unknown file/],
+    ['/example.com/hello/@v/' + 'v1.0.0-' + 'a'.repeat(300) + '.info', 400, /invalid version/],
+    ['/example.com/hello/@v/%zz.info', 400, /percent-encoding/],
+    ['/example.com/hello', 400, /not a module proxy request/],
+    ['/nodot/x/@v/list', 400, /malformed module path/],
+  ];
+  for (const [url, status, reason] of cases) {
+    const res = await app.inject({ method: 'GET', url });
+    assert.equal(res.statusCode, status, `${url}: ${res.body}`);
+    assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8', url);
+    assert.match(res.body, reason, url);
+    assert.doesNotMatch(res.body, /root:/, url);
+  }
+});
+
+test('not found is 404 with the reason, remembered briefly (negative cache)', async () => {
+  const first = await app.inject({ method: 'GET', url: '/example.com/nope/@v/list' });
+  assert.equal(first.statusCode, 404);
+  assert.match(first.body, /not found: example\.com\/nope\/@v\/list/);
+  assert.equal(first.headers['cache-control'], 'public, max-age=60');
+  const second = await app.inject({ method: 'GET', url: '/example.com/nope/@v/list' });
+  assert.equal(second.statusCode, 404);
+  assert.match(second.body, /not found/);
+});
+
+test('a .info naming another version is refused, not cached', async () => {
+  const res = await app.inject({ method: 'GET', url: '/example.com/liar/@v/v1.0.0.info' });
+  assert.equal(res.statusCode, 502);
+  assert.match(res.body, /names version v1\.0\.1, not the requested v1\.0\.0/);
+  await assert.rejects(readdir(join(cacheDir, 'example.com/liar')));
+});
+
+test('healthz and readyz', async () => {
+  assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
+  const ready = await app.inject({ url: '/readyz' });
+  assert.equal(ready.statusCode, 200);
+  assert.match(ready.body, /storage: ok/);
+});

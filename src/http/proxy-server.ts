@@ -1,0 +1,151 @@
+// The HTTP server: GOPROXY routes, health/readiness, one request-flow log line per request.
+// Parses the request, calls the cache, maps the result; status codes come from error-status.ts.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ModgateError } from '../errors/modgate-error.js';
+import type { ModuleCache, CachedObject } from '../cache/module-cache.js';
+import type { Storage } from '../storage/storage.js';
+import { statusOf } from './error-status.js';
+import { parseProxyPath, type ProxyRequest } from './request-path.js';
+import { sendObject } from './send-object.js';
+
+/** What one request did, for the request-flow log line. */
+export interface RequestFlow {
+  kind?: string;
+  module?: string;
+  version?: string;
+  cache?: string;
+  source?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    flow: RequestFlow;
+  }
+}
+
+export interface ReadinessCheck {
+  readonly name: string;
+  /** Resolves with an optional warning; throws when not ready. */
+  check(): Promise<string | void>;
+}
+
+export interface ProxyServerOptions {
+  readonly cache: ModuleCache;
+  readonly storage: Storage;
+  readonly logger: Logger;
+  readonly pathPrefix: string;
+  /** max-age for list/@latest/query answers and not-found answers. */
+  readonly shortMaxAge: number;
+  readonly negativeMaxAge: number;
+  readonly readiness: readonly ReadinessCheck[];
+  /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */
+  readonly plugins?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
+}
+
+function plain(reply: FastifyReply, status: number, text: string): FastifyReply {
+  return reply.code(status).header('content-type', 'text/plain; charset=utf-8').send(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function errorReply(req: FastifyRequest, reply: FastifyReply, err: unknown, negativeMaxAge: number, logger: Logger): FastifyReply {
+  const e = err instanceof ModgateError ? err : new ModgateError('INTERNAL', `internal error (request ${req.id})`, { cause: err });
+  if (!(err instanceof ModgateError)) logger.error({ err, reqId: req.id }, 'internal error');
+  const status = statusOf(e.code);
+  if (e.details?.cache === 'negative') req.flow.cache = 'negative';
+  reply.header('cache-control', status === 404 || status === 410 ? `public, max-age=${negativeMaxAge}` : 'no-store');
+  reply.header('x-modgate-error', e.code);
+  return plain(reply, status, e.userMessage);
+}
+
+export async function createProxyServer(opts: ProxyServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 4096 },
+    bodyLimit: 32 << 20,
+    forceCloseConnections: 'idle',
+  });
+  app.decorateRequest('flow', null as unknown as RequestFlow);
+  app.addHook('onRequest', async (req) => {
+    req.flow = {};
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const f = req.flow;
+    const len = reply.getHeader('content-length');
+    opts.logger.info(
+      {
+        reqId: req.id,
+        method: req.method,
+        path: req.url,
+        ...(f.module !== undefined ? { module: f.module } : {}),
+        ...(f.version !== undefined ? { version: f.version } : {}),
+        kind: f.kind ?? 'other',
+        cache: f.cache ?? 'bypass',
+        source: f.source ?? 'none',
+        status: reply.statusCode,
+        bytes: typeof len === 'number' ? len : Number(len ?? 0),
+        latency_ms: Math.round(reply.elapsedTime * 100) / 100,
+      },
+      'request',
+    );
+  });
+  app.setErrorHandler((err, req, reply) => errorReply(req, reply, err, opts.negativeMaxAge, opts.logger));
+  app.setNotFoundHandler((req, reply) => plain(reply, 404, `not found: ${req.url}`));
+
+  const prefix = opts.pathPrefix;
+  app.get(`${prefix}/healthz`, async (_req, reply) => plain(reply, 200, 'ok'));
+  app.get(`${prefix}/readyz`, async (_req, reply) => {
+    const lines: string[] = [];
+    let ok = true;
+    for (const c of opts.readiness) {
+      try {
+        const warning = await c.check();
+        lines.push(warning ? `${c.name}: ok (warning: ${warning})` : `${c.name}: ok`);
+      } catch (err) {
+        ok = false;
+        lines.push(`${c.name}: FAIL: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return plain(reply, ok ? 200 : 503, lines.join('\n'));
+  });
+  for (const plugin of opts.plugins ?? []) await plugin(app);
+
+  app.get(`${prefix}/*`, async (req, reply) => {
+    const rawUrl = req.raw.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
+    if (!rawPath.startsWith(`${prefix}/`)) return plain(reply, 404, `not found: ${rawPath}`);
+    const rel = rawPath.slice(prefix.length + 1);
+    const parsed = parseProxyPath(rel);
+    if (!parsed) {
+      throw new ModgateError('INVALID_REQUEST', `not a module proxy request: /${rel}`, {
+        hint: 'expected /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip or /<module>/@latest',
+      });
+    }
+    const flow = req.flow;
+    flow.kind = parsed.kind;
+    flow.module = parsed.path;
+    if ('version' in parsed) flow.version = parsed.version;
+    const obj = await lookup(opts.cache, parsed);
+    flow.cache = obj.cache;
+    flow.source = obj.source;
+    return sendObject(req, reply, parsed.kind, obj, { storage: opts.storage, shortMaxAge: opts.shortMaxAge });
+  });
+  return app;
+}
+
+function lookup(cache: ModuleCache, r: ProxyRequest): Promise<CachedObject> {
+  switch (r.kind) {
+    case 'list':
+      return cache.list(r.path);
+    case 'latest':
+      return cache.latest(r.path);
+    case 'info':
+      return cache.info(r.path, r.version, r.canonical);
+    case 'mod':
+      return cache.mod(r.path, r.version);
+    case 'zip':
+      return cache.zip(r.path, r.version);
+  }
+}
