@@ -6,7 +6,8 @@ import { ModgateError, isModgateError } from '../errors/modgate-error.js';
 import { escapePath, escapeVersion } from '../module/escape.js';
 import { type Verifier, openNote, parseVerifierKey } from './note.js';
 import { type Hash, type Tree, HASH_SIZE, recordHash, storedHashIndex, shr, treeHash } from './tlog.js';
-import { type Tile, type TileReader, parseTilePath, tileHashReader, tilePath } from './tlog-tile.js';
+import { type Tile, type TileReader, parseTilePath, tileHashReader } from './tlog-tile.js';
+import { TileSource } from './sumdb-tile-source.js';
 import { parseRecord, parseTree } from './tlog-note.js';
 
 /** Reads from the checksum database. `path` is relative to the database (`lookup/...`, `tile/...`, `latest`). */
@@ -77,8 +78,7 @@ class Client implements SumdbClient {
   private init: Promise<void> | undefined;
   private forkError: ModgateError | undefined;
   private readonly records = new Map<string, Promise<Buffer>>();
-  private readonly tiles = new Map<string, Promise<Buffer>>();
-  private readonly saved = new Set<string>();
+  private readonly tiles: TileSource;
   private readonly tileReader: TileReader;
 
   constructor(opts: SumdbClientOptions) {
@@ -90,11 +90,8 @@ class Client implements SumdbClient {
     this.transport = opts.transport;
     this.store = opts.store;
     this.onFork = opts.onFork;
-    this.tileReader = {
-      height: HEIGHT,
-      readTiles: (tiles) => Promise.all(tiles.map((t) => this.readTile(t))),
-      saveTiles: (tiles, data) => this.saveTiles(tiles, data),
-    };
+    this.tiles = new TileSource(opts.store, opts.transport, HEIGHT);
+    this.tileReader = this.tiles.cached();
   }
 
   get forked(): boolean {
@@ -266,11 +263,7 @@ class Client implements SumdbClient {
   }
 
   private async remoteTreeHash(older: Latest, newer: Latest, first: unknown): Promise<Hash> {
-    const remote: TileReader = {
-      height: HEIGHT,
-      readTiles: (tiles) => Promise.all(tiles.map((t) => this.fetchTile(t, tilePath(t)))),
-      saveTiles: () => Promise.resolve(),
-    };
+    const remote = this.tiles.remote();
     let err = first;
     if (isModgateError(first, 'SUMDB_ERROR') && first.message.includes('inconsistent tile')) {
       try {
@@ -295,61 +288,5 @@ class Client implements SumdbClient {
     });
     this.onFork?.({ name: this.name, olderNote, newerNote, message });
     throw this.forkError;
-  }
-
-  /** Tile data from the store (exact or a truncated full tile), else the database; untrusted until saved. */
-  private readTile(t: Tile): Promise<Buffer> {
-    const path = tilePath(t);
-    let p = this.tiles.get(path);
-    if (!p) {
-      p = this.loadTile(t, path).finally(() => this.tiles.delete(path));
-      this.tiles.set(path, p);
-    }
-    return p;
-  }
-
-  private async loadTile(t: Tile, path: string): Promise<Buffer> {
-    const cached = await this.store.get(path);
-    if (cached) {
-      this.saved.add(path);
-      return cached;
-    }
-    if (t.w !== 2 ** t.h) {
-      const cachedFull = await this.store.get(tilePath({ ...t, w: 2 ** t.h }));
-      if (cachedFull) {
-        this.saved.add(path);
-        return cachedFull.subarray(0, t.w * HASH_SIZE);
-      }
-    }
-    return this.fetchTile(t, path);
-  }
-
-  /** Tile data from the database; a missing partial tile is cut from the full tile (Go does the same). */
-  private async fetchTile(t: Tile, path: string): Promise<Buffer> {
-    const full = { ...t, w: 2 ** t.h };
-    const truncate = (d: Buffer): Buffer => d.subarray(0, Math.floor(d.length / full.w) * t.w);
-    try {
-      return await this.transport.get(path);
-    } catch (err) {
-      if (t.w === full.w) throw err;
-      try {
-        return truncate(await this.transport.get(tilePath(full)));
-      } catch {
-        throw err;
-      }
-    }
-  }
-
-  /** Persists authenticated tiles not already in the store (full and partial, as Go's cache does). */
-  private async saveTiles(tiles: readonly Tile[], data: readonly Buffer[]): Promise<void> {
-    const writes: Promise<void>[] = [];
-    tiles.forEach((t, i) => {
-      const path = tilePath(t);
-      if (this.saved.has(path)) return;
-      this.saved.add(path);
-      writes.push(this.store.put(path, data[i]!));
-    });
-    if (this.saved.size > 100_000) this.saved.clear();
-    await Promise.all(writes);
   }
 }

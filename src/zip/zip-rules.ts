@@ -39,7 +39,6 @@ function dirOf(p: string): string {
  * member of its simple case-folding orbit, with A-Z mapped to a-z.
  */
 export function strToFold(s: string): string {
-  // eslint-disable-next-line no-control-regex
   if (/^[\u0000-\u0040\u005b-\u007f]*$/.test(s)) return s;
   let out = '';
   for (const c of s) {
