@@ -65,6 +65,10 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 4096 },
     bodyLimit: 32 << 20,
     forceCloseConnections: 'idle',
+    // Errors fastify raises before routing (malformed URL, bad headers): plain text like ours.
+    frameworkErrors: (err, _req, reply) => {
+      void plain(reply, 400, `bad request: ${err.message}`);
+    },
   });
   app.decorateRequest('flow', null as unknown as RequestFlow);
   app.addHook('onRequest', async (req) => {

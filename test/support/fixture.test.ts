@@ -160,3 +160,30 @@ void test('parseJsonStream splits concatenated objects', () => {
   const text = '{\n\t"Path": "a",\n\t"Error": "x } {"\n}\n{\n\t"Path": "b"\n}\n';
   assert.deepEqual(parseJsonStream(text), [{ Path: 'a', Error: 'x } {' }, { Path: 'b' }]);
 });
+
+void test('sumdb: a restart with the same key and a fresh tree is seen by the go command as a fork', { timeout: 300_000 }, async () => {
+  const fixture = await buildFixture();
+  await withTempDir(async (dir) => {
+    const keyFile = join(dir, 'key');
+    const first = await startSumdb({ proxyDir: fixture.proxyDir, keyFile });
+    const env = await createGoEnv({ GOPROXY: `file://${fixture.proxyDir}`, GOSUMDB: first.gosumdb });
+    try {
+      const app = await copyFixtureApp(fixture, dir);
+      const a = await env.run(['mod', 'download', 'github.com/spf13/pflag'], { cwd: app });
+      assert.equal(a.code, 0, a.stderr);
+      await first.stop();
+      const second = await startSumdb({ proxyDir: fixture.proxyDir, keyFile });
+      try {
+        assert.equal(second.vkey, first.vkey);
+        const b = await env.run(['mod', 'download', 'gopkg.in/yaml.v3'], { cwd: app, extraEnv: { GOSUMDB: second.gosumdb } });
+        assert.notEqual(b.code, 0);
+        assert.match(b.stderr, /SECURITY ERROR|misbehavior|fork/i);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await env.cleanup();
+      await first.stop();
+    }
+  });
+});
