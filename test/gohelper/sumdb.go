@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -31,8 +32,15 @@ func cmdSumdb(args []string) error {
 	logReqs := fs.Bool("log", false, "print each request as a JSON line {\"req\":path}")
 	deny := fs.String("deny", "", "comma-separated module path prefixes whose lookups fail")
 	denyStatus := fs.Int("deny-status", http.StatusNotFound, "status for denied lookups (404 or 410)")
+	watchStdin := fs.Bool("exit-on-stdin-eof", false, "exit when stdin closes (the parent test process died)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *watchStdin {
+		go func() {
+			io.Copy(io.Discard, os.Stdin)
+			os.Exit(0)
+		}()
 	}
 	if *proxyDir == "" {
 		return errors.New("-proxy is required")

@@ -229,13 +229,14 @@ export interface SumdbServer {
 /** Starts `gohelper sumdb`; resolves once it listens. */
 export async function startSumdb(opts: SumdbOptions): Promise<SumdbServer> {
   const bin = await goHelperBinary();
-  const args = ['sumdb', '-proxy', opts.proxyDir, '-listen', '127.0.0.1:0'];
+  // -exit-on-stdin-eof: the server dies with this process even if it is SIGKILLed.
+  const args = ['sumdb', '-exit-on-stdin-eof', '-proxy', opts.proxyDir, '-listen', '127.0.0.1:0'];
   if (opts.name !== undefined) args.push('-name', opts.name);
   if (opts.keyFile !== undefined) args.push('-keyfile', opts.keyFile);
   if (opts.log === true) args.push('-log');
   if (opts.deny !== undefined && opts.deny.length > 0) args.push('-deny', opts.deny.join(','));
   if (opts.denyStatus !== undefined) args.push('-deny-status', String(opts.denyStatus));
-  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const untrack = trackChild(child);
   let stderr = '';
   child.stderr.setEncoding('utf8');
