@@ -186,7 +186,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       await immutableSmall('mod', path, version);
       await mkdir(opts.tempDir, { recursive: true });
       const { value, source } = await fetchRemembering<{ tmp: string; h1: string }>(key, `${path}@${version}`, async (u) => {
-        const tmp = join(opts.tempDir, `zip-${randomBytes(8).toString('hex')}`);
+        const tmp = join(opts.tempDir, `.tmp-zip-${randomBytes(8).toString('hex')}`);
         try {
           const body = await u.zip(path, version, controller.signal);
           await pipeline(body, sizeLimit(MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), createWriteStream(tmp), { signal: controller.signal });
