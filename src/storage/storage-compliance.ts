@@ -83,6 +83,26 @@ export function runStorageCompliance(name: string, make: () => Promise<StorageUn
       assert.deepEqual(await s.get(key), Buffer.from('old'));
     }));
 
+    void test('a large stream (several multipart parts) round-trips; one failing midway leaves nothing', withStorage(async (s) => {
+      const key = 'example.com/big/@v/v1.0.0.zip';
+      const chunk = (i: number) => Buffer.alloc(1024 * 1024, i);
+      async function* big(n: number, failAt?: number) {
+        for (let i = 0; i < n; i++) {
+          if (i === failAt) throw new Error('upstream went away');
+          yield chunk(i);
+          await Promise.resolve();
+        }
+      }
+      await assert.rejects(s.put(key, Readable.from(big(20, 18))), /upstream went away/);
+      assert.equal(await s.stat(key), undefined);
+      assert.deepEqual(await keysOf(s, 'example.com/big/'), []);
+      await s.put(key, Readable.from(big(20)));
+      assert.equal((await s.stat(key))?.size, 20 * 1024 * 1024);
+      const tail = await s.open(key, { start: 19 * 1024 * 1024 - 2, end: 19 * 1024 * 1024 + 1 });
+      assert.ok(tail);
+      assert.deepEqual(await readAll(tail), Buffer.from([18, 18, 19, 19]));
+    }));
+
     void test('putFile moves a local file in', withStorage(async (s) => {
       const dir = await mkdtemp(join(tmpdir(), 'modgate-putfile-'));
       const file = join(dir, 'upload');

@@ -1,5 +1,5 @@
 // The Storage role: a flat key → bytes store with streaming reads/writes and atomic visibility.
-// Drivers (fs, memory, later s3) implement it and pass one compliance suite (storage-compliance.ts).
+// Drivers (fs, memory, s3) implement it and pass one compliance suite (storage-compliance.ts).
 //
 // Keys are '/'-separated relative paths (e.g. `github.com/!azure/x/@v/v1.0.0.zip`). The layout of
 // module files mirrors the go command's `cache/download` tree, so an fs cache directory can be used
@@ -41,6 +41,13 @@ export interface Storage {
   list(prefix: string): AsyncIterable<string>;
   /** A local file path for the key when the driver keeps files on local disk (fast path), else undefined. */
   localPath?(key: string): string | undefined;
+  /**
+   * A time-limited URL a client can GET the object from directly (S3 presigned URL), for redirecting
+   * big zip downloads away from the proxy. Call it for a key known to exist: the URL is made
+   * without a request, so for a missing key it leads to the store's own 404. Drivers without the
+   * capability omit the method.
+   */
+  presignedUrl?(key: string): Promise<string>;
   /** Checks the store can be written (for /readyz); throws with a reason otherwise. */
   checkWritable(): Promise<void>;
 }

@@ -1,0 +1,99 @@
+// The S3 driver against the shared storage compliance suite (s3rver on loopback, with and without a
+// key prefix), plus what only S3 has: list pagination, presigned URLs, unavailable-endpoint errors.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { isModgateError } from '../errors/modgate-error.js';
+import { startS3Server, type S3TestServer } from '../../test/support/s3-server.js';
+import { createS3Storage, type S3StorageOptions } from './s3-storage.js';
+import { runStorageCompliance } from './storage-compliance.js';
+
+let server: S3TestServer;
+before(async () => {
+  server = await startS3Server();
+});
+after(async () => {
+  await server.stop();
+});
+
+function storageFor(extra: Partial<S3StorageOptions> = {}) {
+  return createS3Storage({
+    bucket: server.bucket,
+    endpoint: server.endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    ...extra,
+  });
+}
+
+/** Each case gets its own prefix, so cases never see each other's objects. */
+async function emptyAll(prefix: string): Promise<void> {
+  const s = storageFor({ prefix });
+  for await (const k of s.list('')) await s.delete(k);
+  s.client.destroy();
+}
+
+runStorageCompliance('s3', async () => {
+  // The bucket root is shared by the unprefixed cases: they run one at a time and clean up.
+  const storage = storageFor();
+  return { storage, cleanup: async () => { await emptyAll(''); storage.client.destroy(); } };
+});
+
+runStorageCompliance('s3 with a prefix', async () => {
+  const prefix = `tenant-${randomBytes(4).toString('hex')}/cache`;
+  const storage = storageFor({ prefix });
+  return { storage, cleanup: async () => { await emptyAll(prefix); storage.client.destroy(); } };
+});
+
+test('s3: list follows continuation tokens across pages', async () => {
+  const s = storageFor({ prefix: 'paged', listPageSize: 2 });
+  const keys = Array.from({ length: 5 }, (_, i) => `p.com/m/@v/v1.0.${i}.mod`);
+  for (const k of keys) await s.put(k, Buffer.from(k));
+  const seen: string[] = [];
+  for await (const k of s.list('p.com/')) seen.push(k);
+  assert.deepEqual(seen.sort(), keys);
+  await emptyAll('paged');
+  s.client.destroy();
+});
+
+test('s3: a presigned URL downloads the object without credentials', async () => {
+  const s = storageFor({ prefix: 'presign', presignTtlSeconds: 60 });
+  await s.put('p.com/m/@v/v1.0.0.zip', Buffer.from('zip bytes'));
+  const url = await s.presignedUrl('p.com/m/@v/v1.0.0.zip');
+  assert.ok(url.startsWith(`${server.endpoint}/${server.bucket}/presign/p.com/m/`) && url.includes('X-Amz-Signature='));
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.equal(await res.text(), 'zip bytes');
+  await emptyAll('presign');
+  s.client.destroy();
+});
+
+test('s3: an unreachable endpoint is STORAGE_UNAVAILABLE, never a not-found', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const s = createS3Storage({
+    bucket: 'b',
+    endpoint: `http://user:secret@127.0.0.1:${port}`,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    maxAttempts: 1,
+  });
+  assert.ok(!s.description.includes('secret'));
+  for (const op of [() => s.get('a/b'), () => s.stat('a/b'), () => s.put('a/b', Buffer.from('x')), () => s.checkWritable()]) {
+    await assert.rejects(op(), (err) => isModgateError(err, 'STORAGE_UNAVAILABLE') && !err.message.includes('secret'));
+  }
+  s.client.destroy();
+});
+
+test('s3: a missing bucket is a STORAGE_ERROR with a hint', async () => {
+  const s = storageFor({ bucket: 'no-such-bucket' });
+  await assert.rejects(s.checkWritable(), (err) => isModgateError(err, 'STORAGE_ERROR') && err.hint !== undefined);
+  s.client.destroy();
+});
