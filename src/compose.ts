@@ -13,7 +13,19 @@ import { createUpstreamChain, type ChainEntry, type UpstreamChain } from './upst
 import { createModuleCache, type ModuleCache } from './cache/module-cache.js';
 import { createBasicGate } from './cache/basic-gate.js';
 import { STATE_PREFIX } from './cache/cache-keys.js';
-import { createProxyServer } from './http/proxy-server.js';
+import { createVerifyingGate, type SumdbHandle } from './cache/verifying-gate.js';
+import { createStorageSumdbStore } from './cache/storage-sumdb-store.js';
+import type { IntegrityGate } from './cache/integrity-gate.js';
+import { createProxyServer, type ReadinessCheck } from './http/proxy-server.js';
+import { sumdbRoutes } from './http/sumdb-routes.js';
+import { adminRoutes } from './http/admin-routes.js';
+import { createTokenChecker, parseTokens } from './http/admin-auth.js';
+import { parseGosumdb, type GosumdbConfig } from './sumdb/gosumdb.js';
+import { createSumdbClient } from './sumdb/sumdb-client.js';
+import { createSumdbTransport } from './upstream/sumdb-transport.js';
+import { createEventLog, type EventLog } from './observe/event-log.js';
+import { createMetrics, type Metrics } from './observe/metrics.js';
+import type { Storage } from './storage/storage.js';
 
 export function createChain(config: Config): UpstreamChain {
   const entries: ChainEntry[] = parseProxyList(config.upstream).map((e) => {
@@ -37,6 +49,71 @@ export function createChain(config: Config): UpstreamChain {
   return createUpstreamChain(entries);
 }
 
+/** Parses the sumdb setting: 'off', or one or more databases (comma-separated GOSUMDB values). */
+export function parseSumdbSetting(setting: string): GosumdbConfig[] | 'off' {
+  const parts = setting.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parsed = parts.length === 0 ? [parseGosumdb('')] : parts.map(parseGosumdb);
+  if (parsed.includes('off')) {
+    if (parsed.length > 1) throw new ModgateError('CONFIG_INVALID', 'sumdb: "off" cannot be combined with databases');
+    return 'off';
+  }
+  return parsed as GosumdbConfig[];
+}
+
+export interface Verification {
+  readonly gate: IntegrityGate;
+  readonly databases: readonly SumdbHandle[];
+  readonly readiness: ReadinessCheck;
+}
+
+/** Checksum database clients and the integrity gate for a config (verification off → basic gate). */
+export function createVerification(config: Config, deps: { storage: Storage; events: EventLog; metrics: Metrics; logger: Logger }): Verification {
+  const setting = parseSumdbSetting(config.sumdb);
+  if (setting === 'off') {
+    deps.logger.warn('checksum verification is OFF (--sumdb off): modgate will cache and serve bytes no checksum database vouched for');
+    return {
+      gate: createBasicGate(),
+      databases: [],
+      readiness: { name: 'sumdb', check: async () => 'verification is off (--sumdb off): bytes are not checked against a checksum database' },
+    };
+  }
+  const proxies = parseProxyList(config.upstream);
+  const databases: SumdbHandle[] = setting.map((db) => ({
+    name: db.name,
+    client: createSumdbClient({
+      name: db.name,
+      vkey: db.vkey,
+      transport: createSumdbTransport({ name: db.name, explicitUrl: db.explicitUrl ? db.url : undefined, proxies, timeoutMs: config.upstreamTimeoutMs }),
+      store: createStorageSumdbStore(deps.storage, db.name),
+      onFork: (info) => {
+        deps.metrics.sumdbForks.inc({ sumdb: db.name });
+        deps.logger.error({ sumdb: db.name, older: info.olderNote, newer: info.newerNote }, `SECURITY: checksum database ${db.name} forked: ${info.message}`);
+        void deps.events.record('sumdb_fork', `checksum database ${db.name} presented a tree inconsistent with one it signed before`, {
+          sumdb: db.name, olderNote: info.olderNote, newerNote: info.newerNote, reason: info.message,
+        });
+      },
+    }),
+  }));
+  const gate = createVerifyingGate({
+    databases,
+    nosumdb: config.nosumdb,
+    storage: deps.storage,
+    events: deps.events,
+    onVerify: (result, kind) => deps.metrics.verifications.inc({ kind, result }),
+  });
+  return {
+    gate,
+    databases,
+    readiness: {
+      name: 'sumdb',
+      check: async () => {
+        const forked = databases.filter((d) => d.client.forked).map((d) => d.name);
+        if (forked.length > 0) throw new Error(`checksum database ${forked.join(', ')} FORKED: refusing to verify anything (see /admin/events)`);
+      },
+    },
+  };
+}
+
 export interface RunningServer {
   readonly app: FastifyInstance;
   readonly cache: ModuleCache;
@@ -54,10 +131,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const swept = await sweepFsTempFiles(cacheDir);
   if (swept > 0) logger.warn({ swept }, 'removed temp files left by an interrupted run');
   const chain = createChain(config);
+  const metrics = createMetrics();
+  const events = createEventLog(storage, (e) => {
+    if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream ?? ''), kind: String(e.details.kind ?? '') });
+    logger.warn({ event: e.type, ...e.details }, e.message);
+  });
+  const verification = createVerification(config, { storage, events, metrics, logger });
   const cache = createModuleCache({
     storage,
     chain,
-    gate: createBasicGate(),
+    gate: verification.gate,
     coordinator: createLocalCoordinator(),
     tempDir,
     listTtlMs: config.listTtlSeconds * 1000,
@@ -73,9 +156,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     pathPrefix: config.pathPrefix,
     shortMaxAge: config.listTtlSeconds,
     negativeMaxAge: config.negativeTtlSeconds,
+    metrics,
     readiness: [
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },
+      verification.readiness,
+    ],
+    plugins: [
+      sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: config.nosumdb }),
+      adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events }),
     ],
   });
   const m = /^(.*):(\d+)$/.exec(config.listen)!;

@@ -2,12 +2,14 @@
 import { Command } from 'commander';
 import { ModgateError } from '../errors/modgate-error.js';
 import { registerServe } from './serve-command.js';
+import { registerPrewarm } from './prewarm-command.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('modgate').description('A verifying, caching Go module proxy').version('0.1.0');
   program.showHelpAfterError();
   registerServe(program);
+  registerPrewarm(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

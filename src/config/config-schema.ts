@@ -34,6 +34,15 @@ export const configSchema = z
     upstreamRetries: z.number().int().min(0).max(10).default(2),
     /** Base backoff in milliseconds between retries (doubles each time, with jitter). */
     upstreamRetryBackoffMs: z.number().int().min(0).max(60_000).default(100),
+    /**
+     * Checksum databases in GOSUMDB syntax (`name`, `key`, `key url`), comma-separated for several,
+     * or `off` to disable verification (loudly). Default: Go's sum.golang.org.
+     */
+    sumdb: z.string().default('sum.golang.org'),
+    /** GONOSUMDB-style patterns: matching paths are not looked up in a checksum database; their hashes are pinned on first fetch. */
+    nosumdb: z.string().default(''),
+    /** Admin API bearer tokens, comma-separated; none = admin API off. */
+    adminTokens: z.string().default(''),
     /** Log level. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Log format: json lines, pretty, or auto (pretty on a terminal). */

@@ -1,5 +1,5 @@
 // In-process single-flight: concurrent callers with one key share one running promise.
-import type { Coordinator, CoordinatorStats } from './coordinator.js';
+import { localFillContext, type Coordinator, type CoordinatorStats, type Fill } from './coordinator.js';
 
 export function createLocalCoordinator(stats: CoordinatorStats = { joins: 0, fills: 0 }): Coordinator & { stats: CoordinatorStats } {
   const running = new Map<string, Promise<unknown>>();
@@ -8,7 +8,7 @@ export function createLocalCoordinator(stats: CoordinatorStats = { joins: 0, fil
     get inFlight() {
       return running.size;
     },
-    run<T>(key: string, fill: () => Promise<T>): Promise<T> {
+    run<T>(key: string, fill: Fill<T>): Promise<T> {
       const existing = running.get(key);
       if (existing) {
         stats.joins++;
@@ -17,7 +17,7 @@ export function createLocalCoordinator(stats: CoordinatorStats = { joins: 0, fil
       stats.fills++;
       const p = (async () => {
         try {
-          return await fill();
+          return await fill(localFillContext());
         } finally {
           running.delete(key);
         }

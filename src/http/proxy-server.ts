@@ -8,6 +8,7 @@ import type { Storage } from '../storage/storage.js';
 import { statusOf } from './error-status.js';
 import { parseProxyPath, type ProxyRequest } from './request-path.js';
 import { sendObject } from './send-object.js';
+import type { Metrics } from '../observe/metrics.js';
 
 /** What one request did, for the request-flow log line. */
 export interface RequestFlow {
@@ -39,6 +40,7 @@ export interface ProxyServerOptions {
   readonly shortMaxAge: number;
   readonly negativeMaxAge: number;
   readonly readiness: readonly ReadinessCheck[];
+  readonly metrics?: Metrics;
   /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */
   readonly plugins?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -77,6 +79,13 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
   app.addHook('onResponse', async (req, reply) => {
     const f = req.flow;
     const len = reply.getHeader('content-length');
+    const bytes = typeof len === 'number' ? len : Number(len ?? 0);
+    if (opts.metrics && f.kind !== undefined && f.kind !== 'admin' && f.kind !== 'metrics') {
+      const result = reply.statusCode >= 500 ? 'error' : (f.cache ?? 'bypass');
+      opts.metrics.requests.inc({ kind: f.kind, result, status: String(reply.statusCode) });
+      opts.metrics.requestDuration.observe({ kind: f.kind, result }, reply.elapsedTime / 1000);
+      if (req.method === 'GET') opts.metrics.bytesServed.inc({ kind: f.kind }, bytes);
+    }
     opts.logger.info(
       {
         reqId: req.id,
@@ -88,7 +97,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
         cache: f.cache ?? 'bypass',
         source: f.source ?? 'none',
         status: reply.statusCode,
-        bytes: typeof len === 'number' ? len : Number(len ?? 0),
+        bytes,
         latency_ms: Math.round(reply.elapsedTime * 100) / 100,
       },
       'request',
@@ -113,6 +122,13 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     }
     return plain(reply, ok ? 200 : 503, lines.join('\n'));
   });
+  if (opts.metrics) {
+    const registry = opts.metrics.registry;
+    app.get(`${prefix}/metrics`, async (req, reply) => {
+      req.flow.kind = 'metrics';
+      return reply.header('content-type', registry.contentType).send(await registry.metrics());
+    });
+  }
   for (const plugin of opts.plugins ?? []) await plugin(app);
 
   app.get(`${prefix}/*`, async (req, reply) => {

@@ -22,7 +22,7 @@ before(async () => {
   work = await mkdtemp(join(tmpdir(), 'modgate-interop-'));
   sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
   upstream = await startFileProxy({ dir: fixture.proxyDir });
-  modgate = await startModgate({ args: ['--cache-dir', join(work, 'cache'), '--upstream', upstream.url] });
+  modgate = await startModgate({ args: ['--cache-dir', join(work, 'cache'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb] });
 });
 
 after(async () => {
@@ -33,8 +33,8 @@ after(async () => {
 });
 
 /** go build + go mod download -json all in a fresh module cache through GOPROXY. */
-async function buildThrough(goproxy: string, name: string): Promise<{ modules: GoModDownload[]; goSum: string }> {
-  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: sumdb.gosumdb, sharedBuildCache: true });
+async function buildThrough(goproxy: string, name: string, gosumdb = sumdb.gosumdb): Promise<{ modules: GoModDownload[]; goSum: string }> {
+  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: gosumdb, sharedBuildCache: true });
   try {
     const app = await copyFixtureApp(fixture, join(work, name));
     const build = await env.run(['build', '-o', join(work, `${name}.bin`), '.'], { cwd: app });
@@ -54,7 +54,8 @@ test('the go command builds the fixture app through modgate, cold then warm, ide
   const direct = await buildThrough(upstream.url, 'direct');
   upstream.clearRequests();
 
-  const cold = await buildThrough(modgate.url, 'cold');
+  // Through modgate the go command gets only the database's key: it finds modgate's /sumdb/ proxy.
+  const cold = await buildThrough(modgate.url, 'cold', sumdb.vkey);
   assert.deepEqual(summary(cold.modules), summary(direct.modules));
   assert.equal(cold.goSum, direct.goSum);
   assert.ok(cold.modules.length >= 40, `download all listed ${cold.modules.length} modules`);
@@ -65,7 +66,7 @@ test('the go command builds the fixture app through modgate, cold then warm, ide
   assert.equal(new Set(immutable).size, immutable.length, 'an immutable file was fetched twice');
 
   upstream.clearRequests();
-  const warm = await buildThrough(modgate.url, 'warm');
+  const warm = await buildThrough(modgate.url, 'warm', sumdb.vkey);
   assert.deepEqual(summary(warm.modules), summary(direct.modules));
   assert.equal(warm.goSum, direct.goSum);
   assert.deepEqual(upstream.requests.filter((p) => /\.(info|mod|zip)$/.test(p)), [], 'warm build fetched immutable files again');
@@ -79,6 +80,12 @@ test('the go command builds the fixture app through modgate, cold then warm, ide
     assert.equal(typeof l.module, 'string');
     assert.equal(l.status, 200);
   }
+
+  // The go command verified through modgate's checksum DB proxy.
+  const sumdbLines = modgate.logs.filter((l) => l.kind === 'sumdb');
+  assert.ok(sumdbLines.some((l) => String(l.path).includes(`/sumdb/${sumdb.name}/supported`) && l.status === 200));
+  assert.ok(sumdbLines.some((l) => String(l.path).includes(`/sumdb/${sumdb.name}/lookup/`) && l.status === 200));
+  assert.ok(sumdbLines.some((l) => String(l.path).includes(`/sumdb/${sumdb.name}/tile/`) && l.status === 200));
 
   // The cache directory is itself a usable GOPROXY=file:// for everything the build needed.
   const offline = await buildThrough(`file://${join(work, 'cache')}`, 'offline');

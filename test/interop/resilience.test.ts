@@ -35,7 +35,7 @@ after(async () => {
 });
 
 async function modgateWith(name: string, args: string[]): Promise<ModgateProcess> {
-  const m = await startModgate({ args: ['--cache-dir', join(work, name), ...args] });
+  const m = await startModgate({ args: ['--cache-dir', join(work, name), '--sumdb', sumdb.gosumdb, ...args] });
   cleanups.push(() => m.kill());
   return m;
 }
@@ -162,7 +162,7 @@ test('crash safety: SIGKILL mid-download leaves nothing partial; after restart t
     assert.ok(!files.includes(`${escapeVersion(v.selected)}.zip`), `${v.path}: partial zip visible`);
   }
   own.setHandler(null);
-  const restarted = await startModgate({ args: ['--cache-dir', join(work, cacheName), '--upstream', own.url] });
+  const restarted = await startModgate({ args: ['--cache-dir', join(work, cacheName), '--upstream', own.url, '--sumdb', sumdb.gosumdb] });
   cleanups.push(() => restarted.kill());
   // Leftover temp files were swept at start.
   const tmpLeft = await readdir(join(work, cacheName, '.modgate', 'tmp')).catch(() => [] as string[]);

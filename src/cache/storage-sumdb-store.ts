@@ -1,0 +1,37 @@
+// SumdbStore over modgate's Storage: verified tiles and lookups under `sumdb/<name>/` (the go
+// command's cache layout, so a cache dir used as GOPROXY=file:// also serves the checksum DB),
+// and the latest verified tree note, replaced only by compare-and-swap.
+import type { SumdbStore } from '../sumdb/sumdb-client.js';
+import type { Storage } from '../storage/storage.js';
+
+export function sumdbPrefix(name: string): string {
+  return `sumdb/${name}/`;
+}
+
+export function createStorageSumdbStore(storage: Storage, name: string): SumdbStore {
+  const prefix = sumdbPrefix(name);
+  const latestKey = `${prefix}latest`;
+  let chain: Promise<unknown> = Promise.resolve();
+  /** Serialises swaps in this process (a distributed store adds a lock around it). */
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const next = chain.then(fn, fn);
+    chain = next.catch(() => undefined);
+    return next;
+  };
+  return {
+    get: (key) => storage.get(prefix + key),
+    put: (key, data) => storage.put(prefix + key, data),
+    getLatest: () => storage.get(latestKey),
+    swapLatest(expected, next) {
+      return serial(async () => {
+        const current = await storage.get(latestKey);
+        const same = current === undefined ? expected === undefined : expected !== undefined && current.equals(expected);
+        if (!same) return false;
+        await storage.put(latestKey, next);
+        // Mark the database as served here, like a proxy's /sumdb/<name>/supported.
+        if (!(await storage.stat(`${prefix}supported`))) await storage.put(`${prefix}supported`, Buffer.alloc(0));
+        return true;
+      });
+    },
+  };
+}

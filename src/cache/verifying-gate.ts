@@ -1,0 +1,152 @@
+// The integrity gate with checksum databases: a .mod or .zip is accepted only when its h1 equals
+// what every checksum database that knows the version says (at least one must know it), or, for
+// paths excluded from the databases (nosumdb/private), equals the hash pinned on first fetch.
+// A mismatch is a pollution event: logged, counted, recorded, and refused (the chain moves on).
+import { ModgateError, isNotFound } from '../errors/modgate-error.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
+import type { SumdbClient } from '../sumdb/sumdb-client.js';
+import type { Storage } from '../storage/storage.js';
+import { hashGoMod } from '../zip/dirhash.js';
+import { checkModuleZip } from '../zip/zip-check.js';
+import type { EventLog } from '../observe/event-log.js';
+import type { GateSubject, IntegrityGate } from './integrity-gate.js';
+import { STATE_PREFIX } from './cache-keys.js';
+import { escapePath, escapeVersion } from '../module/escape.js';
+
+export interface SumdbHandle {
+  readonly name: string;
+  readonly client: SumdbClient;
+}
+
+export interface VerifyingGateOptions {
+  readonly databases: readonly SumdbHandle[];
+  /** GONOSUMDB-style patterns. */
+  readonly nosumdb: string;
+  readonly storage: Storage;
+  readonly events: EventLog;
+  /** Called for each verification outcome (metrics). */
+  readonly onVerify?: (result: 'ok' | 'mismatch' | 'pinned' | 'pin_mismatch' | 'error', kind: 'mod' | 'zip') => void;
+}
+
+interface Expected {
+  readonly mod?: string;
+  readonly zip?: string;
+  /** Which database(s) vouched. */
+  readonly by: string;
+}
+
+export function createVerifyingGate(opts: VerifyingGateOptions): IntegrityGate & { expected(path: string, version: string): Promise<Expected> } {
+  const lookups = new Map<string, Promise<Expected>>();
+
+  async function lookupAll(path: string, version: string): Promise<Expected> {
+    let mod: string | undefined;
+    let zip: string | undefined;
+    const by: string[] = [];
+    const unknown: string[] = [];
+    for (const db of opts.databases) {
+      let r;
+      try {
+        r = await db.client.lookup(path, version);
+      } catch (err) {
+        if (isNotFound(err)) {
+          unknown.push(db.name);
+          continue;
+        }
+        throw err;
+      }
+      if ((mod !== undefined && mod !== r.modHash) || (zip !== undefined && r.zipHash !== undefined && zip !== r.zipHash)) {
+        throw new ModgateError('SUMDB_ERROR', `checksum databases disagree about ${path}@${version} (${by.join(', ')} vs ${db.name})`);
+      }
+      mod = r.modHash;
+      zip = r.zipHash ?? zip;
+      by.push(db.name);
+    }
+    if (by.length === 0) {
+      throw new ModgateError('NOT_FOUND', `${path}@${version}: not in the checksum database${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, {
+        hint: 'if this is a private module, add its path to modgate\'s --private or --nosumdb patterns',
+      });
+    }
+    return { ...(mod !== undefined ? { mod } : {}), ...(zip !== undefined ? { zip } : {}), by: by.join(', ') };
+  }
+
+  function expected(path: string, version: string): Promise<Expected> {
+    const key = `${path}@${version}`;
+    let p = lookups.get(key);
+    if (!p) {
+      p = lookupAll(path, version);
+      lookups.set(key, p);
+      // Failures are not remembered (a later request retries); successes are small and stable.
+      p.catch(() => lookups.delete(key));
+      if (lookups.size > 50_000) lookups.delete(lookups.keys().next().value as string);
+    }
+    return p;
+  }
+
+  const pinKey = (path: string, version: string, kind: 'mod' | 'zip') => `${STATE_PREFIX}pins/${escapePath(path)}/@v/${escapeVersion(version)}.${kind}`;
+
+  async function compare(subject: GateSubject, kind: 'mod' | 'zip', got: string): Promise<void> {
+    const { path, version, source } = subject;
+    if (matchPrefixPatterns(opts.nosumdb, path)) {
+      const key = pinKey(path, version, kind);
+      const pinned = (await opts.storage.get(key))?.toString('utf8');
+      if (pinned === undefined) {
+        await opts.storage.put(key, Buffer.from(got));
+        opts.onVerify?.('pinned', kind);
+        return;
+      }
+      if (pinned === got) {
+        opts.onVerify?.('ok', kind);
+        return;
+      }
+      opts.onVerify?.('pin_mismatch', kind);
+      await opts.events.record('pin_mismatch', `${path}@${version} .${kind} from ${source} differs from the hash pinned on first fetch`, {
+        module: path, version, kind, upstream: source, expected: pinned, received: got,
+      });
+      throw new ModgateError('CHECKSUM_MISMATCH', `${source}: ${path}@${version} .${kind}: checksum mismatch\n  pinned on first fetch: ${pinned}\n  received:              ${got}`, {
+        hint: 'the module\'s history changed (force-pushed tag?) or the upstream is polluted; the new bytes were refused',
+      });
+    }
+    const exp = await expected(path, version);
+    const want = kind === 'mod' ? exp.mod : exp.zip;
+    if (want === undefined) {
+      throw new ModgateError('SUMDB_ERROR', `${path}@${version}: checksum database ${exp.by} has no ${kind} hash`);
+    }
+    if (want === got) {
+      opts.onVerify?.('ok', kind);
+      return;
+    }
+    opts.onVerify?.('mismatch', kind);
+    await opts.events.record('pollution', `${source} served ${path}@${version} .${kind} that does not match the checksum database`, {
+      module: path, version, kind, upstream: source, expected: want, received: got, sumdb: exp.by,
+    });
+    throw new ModgateError('CHECKSUM_MISMATCH', `${source}: ${path}@${version} .${kind}: checksum mismatch\n  checksum database (${exp.by}): ${want}\n  upstream served:   ${got}`, {
+      hint: 'the upstream is polluted; its bytes were refused and not cached',
+    });
+  }
+
+  return {
+    expected,
+    async checkMod(subject, bytes) {
+      const h1 = hashGoMod(bytes);
+      await compare(subject, 'mod', h1);
+      return { h1 };
+    },
+    async checkZip(subject, file) {
+      let h1: string;
+      try {
+        ({ h1 } = await checkModuleZip(file, { path: subject.path, version: subject.version }));
+      } catch (err) {
+        if (err instanceof ModgateError && err.code === 'ZIP_INVALID') {
+          opts.onVerify?.('mismatch', 'zip');
+          await opts.events.record('pollution', `${subject.source} served an invalid zip for ${subject.path}@${subject.version}: ${err.message}`, {
+            module: subject.path, version: subject.version, kind: 'zip', upstream: subject.source, reason: err.message,
+          });
+          throw new ModgateError('ZIP_INVALID', `${subject.source}: ${subject.path}@${subject.version}.zip: ${err.message}`, { cause: err });
+        }
+        throw err;
+      }
+      await compare(subject, 'zip', h1);
+      return { h1 };
+    },
+  };
+}

@@ -1,0 +1,129 @@
+// `modgate prewarm`'s core: classifies the arguments, fetches what each needs through the proxy,
+// and returns a report (per module, per file kind, failures with reasons). It prints nothing.
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { ModgateError } from '../errors/modgate-error.js';
+import { createFetcher, type FileKind, type FileResult, type FileStatus } from './prewarm-fetcher.js';
+import { prewarmGoMod, prewarmGoSum, prewarmModule, type InputOutcome } from './prewarm-inputs.js';
+
+export interface PrewarmOptions {
+  /** go.mod / go.sum files and module@version arguments. */
+  readonly inputs: readonly string[];
+  /** GOPROXY-protocol base URL (a modgate server, typically). */
+  readonly proxy: string;
+  readonly concurrency: number;
+  readonly retries: number;
+  readonly timeoutMs: number;
+  /** Backoff before the first retry, doubled each time (default 250 ms). */
+  readonly retryBackoffMs?: number;
+  /** Called after each file with running counts (for a progress bar). */
+  readonly onProgress?: (p: { readonly done: number; readonly total: number; readonly last: FileResult }) => void;
+}
+
+export type InputKind = 'go.mod' | 'go.sum' | 'module';
+
+export interface PrewarmModule {
+  readonly path: string;
+  readonly version: string;
+  readonly files: Partial<Record<FileKind, FileStatus>>;
+}
+
+export type Counts = Record<FileStatus, number>;
+
+export interface PrewarmReport {
+  readonly proxy: string;
+  /** True when every file was fetched or already cached and every input was usable. */
+  readonly ok: boolean;
+  readonly inputs: ReadonlyArray<{ readonly input: string; readonly kind: InputKind; readonly modules: number }>;
+  /** Every module version touched, sorted; files names what was requested for it and how it went. */
+  readonly modules: readonly PrewarmModule[];
+  readonly totals: Readonly<Record<FileKind | 'all', Counts>>;
+  readonly failures: ReadonlyArray<{ readonly module: string; readonly file: FileKind; readonly reason: string; readonly attempts: number }>;
+  readonly errors: readonly string[];
+  readonly skipped: ReadonlyArray<{ readonly module: string; readonly reason: string }>;
+}
+
+async function classify(input: string): Promise<InputKind> {
+  const st = await stat(input).catch(() => undefined);
+  if (st?.isFile()) return basename(input).endsWith('.sum') ? 'go.sum' : 'go.mod';
+  if (input.includes('@') && !input.includes('/@') && !st) return 'module';
+  throw new ModgateError('INVALID_REQUEST', `prewarm: ${input}: not a file and not module@version`, {
+    hint: 'pass go.mod or go.sum files, or module@version (e.g. golang.org/x/text@v0.14.0)',
+  });
+}
+
+function validProxy(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ModgateError('INVALID_REQUEST', `prewarm: --proxy ${JSON.stringify(url)} is not a URL`, { hint: 'e.g. --proxy http://127.0.0.1:3000' });
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ModgateError('INVALID_REQUEST', `prewarm: --proxy must be http or https, not ${u.protocol}`);
+  return url.replace(/\/+$/, '');
+}
+
+const zero = (): Counts => ({ fetched: 0, cached: 0, failed: 0 });
+
+/** Runs the prewarm; resolves with the report (failures are in it, not thrown). */
+export async function prewarm(opts: PrewarmOptions): Promise<PrewarmReport> {
+  if (opts.inputs.length === 0) throw new ModgateError('INVALID_REQUEST', 'prewarm: nothing to do', { hint: 'pass go.mod or go.sum files, or module@version' });
+  const proxy = validProxy(opts.proxy);
+  const kinds = await Promise.all(opts.inputs.map(classify));
+  let total = 0;
+  let done = 0;
+  const fetcher = createFetcher({
+    proxy,
+    concurrency: Math.max(1, opts.concurrency),
+    retries: Math.max(0, opts.retries),
+    retryBackoffMs: opts.retryBackoffMs ?? 250,
+    timeoutMs: opts.timeoutMs,
+    // The total grows as the graph walk discovers files.
+    onQueued: () => void total++,
+    onFile: (last) => opts.onProgress?.({ done: ++done, total, last }),
+  });
+  const outcomes: InputOutcome[] = [];
+  try {
+    await Promise.all(
+      opts.inputs.map(async (input, i) => {
+        const kind = kinds[i];
+        if (kind === 'module') outcomes[i] = await prewarmModule(input, fetcher);
+        else {
+          const text = await readFile(input, 'utf8');
+          outcomes[i] = kind === 'go.sum' ? await prewarmGoSum(text, input, fetcher) : await prewarmGoMod(text, input, fetcher);
+        }
+      }),
+    );
+  } finally {
+    await fetcher.close();
+  }
+  return buildReport(proxy, opts.inputs, kinds, outcomes, fetcher.results());
+}
+
+function buildReport(proxy: string, inputs: readonly string[], kinds: readonly (InputKind | undefined)[], outcomes: readonly (InputOutcome | undefined)[], results: readonly FileResult[]): PrewarmReport {
+  const modules = new Map<string, { path: string; version: string; files: Partial<Record<FileKind, FileStatus>> }>();
+  const totals = { info: zero(), mod: zero(), zip: zero(), all: zero() };
+  const failures: Array<{ module: string; file: FileKind; reason: string; attempts: number }> = [];
+  for (const r of results) {
+    const k = `${r.path}@${r.version}`;
+    let m = modules.get(k);
+    if (!m) modules.set(k, (m = { path: r.path, version: r.version, files: {} }));
+    m.files[r.kind] = r.status;
+    totals[r.kind][r.status]++;
+    totals.all[r.status]++;
+    if (r.status === 'failed') failures.push({ module: k, file: r.kind, reason: r.reason ?? 'failed', attempts: r.attempts });
+  }
+  const errors = outcomes.flatMap((o) => o?.errors ?? []);
+  const sorted = [...modules.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  failures.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : 0));
+  return {
+    proxy,
+    ok: failures.length === 0 && errors.length === 0,
+    inputs: inputs.map((input, i) => ({ input, kind: kinds[i] ?? 'module', modules: outcomes[i]?.modules ?? 0 })),
+    modules: sorted,
+    totals,
+    failures,
+    errors,
+    skipped: outcomes.flatMap((o) => o?.skipped ?? []),
+  };
+}

@@ -1,0 +1,54 @@
+// Prometheus metrics (prom-client) on a registry of modgate's own: requests, latency, upstream
+// fetches, single-flight joins, checksum verifications, pollution events, cache contents, process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'kind' | 'result' | 'status'>;
+  readonly requestDuration: Histogram<'kind' | 'result'>;
+  readonly bytesServed: Counter<'kind'>;
+  readonly upstreamFetches: Counter<'upstream' | 'kind' | 'outcome'>;
+  readonly upstreamDuration: Histogram<'upstream' | 'kind'>;
+  readonly bytesFetched: Counter<'upstream'>;
+  readonly singleflightJoins: Counter;
+  readonly verifications: Counter<'kind' | 'result'>;
+  readonly pollutionEvents: Counter<'upstream' | 'kind'>;
+  readonly sumdbForks: Counter<'sumdb'>;
+  readonly prefetches: Counter<'outcome'>;
+  readonly cacheObjects: Gauge<'kind'>;
+  readonly cacheBytes: Gauge;
+}
+
+export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'modgate_' });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({ name: 'modgate_requests_total', help: 'Proxy requests by file kind, cache result (hit|miss|stale|negative|bypass|error) and status', labelNames: ['kind', 'result', 'status'], registers }),
+    requestDuration: new Histogram({
+      name: 'modgate_request_duration_seconds',
+      help: 'Proxy request latency by file kind and cache result',
+      labelNames: ['kind', 'result'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    bytesServed: new Counter({ name: 'modgate_bytes_served_total', help: 'Response body bytes served by file kind', labelNames: ['kind'], registers }),
+    upstreamFetches: new Counter({ name: 'modgate_upstream_fetches_total', help: 'Upstream fetches by upstream, kind and outcome (ok|not_found|error|refused)', labelNames: ['upstream', 'kind', 'outcome'], registers }),
+    upstreamDuration: new Histogram({
+      name: 'modgate_upstream_fetch_duration_seconds',
+      help: 'Upstream fetch latency (until the body is stored and checked)',
+      labelNames: ['upstream', 'kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    }),
+    bytesFetched: new Counter({ name: 'modgate_bytes_fetched_total', help: 'Bytes fetched from upstreams', labelNames: ['upstream'], registers }),
+    singleflightJoins: new Counter({ name: 'modgate_singleflight_joins_total', help: 'Requests that joined a fill already in progress instead of fetching again', registers }),
+    verifications: new Counter({ name: 'modgate_checksum_verifications_total', help: 'Checksum verifications by kind and result (ok|pinned|mismatch|pin_mismatch|error)', labelNames: ['kind', 'result'], registers }),
+    pollutionEvents: new Counter({ name: 'modgate_pollution_events_total', help: 'Upstream answers refused because they did not match the checksum database or a pinned hash', labelNames: ['upstream', 'kind'], registers }),
+    sumdbForks: new Counter({ name: 'modgate_sumdb_fork_detected_total', help: 'Checksum database forks detected (security incident)', labelNames: ['sumdb'], registers }),
+    prefetches: new Counter({ name: 'modgate_prefetch_total', help: 'Prefetched go.mod files by outcome (fetched|hit|used|error)', labelNames: ['outcome'], registers }),
+    cacheObjects: new Gauge({ name: 'modgate_cache_objects', help: 'Cached objects by kind (from the last cache scan)', labelNames: ['kind'], registers }),
+    cacheBytes: new Gauge({ name: 'modgate_cache_bytes', help: 'Bytes in the cache (from the last cache scan)', registers }),
+  };
+}
