@@ -115,7 +115,8 @@ function buildReport(proxy: string, inputs: readonly string[], kinds: readonly (
   }
   const errors = outcomes.flatMap((o) => o?.errors ?? []);
   const sorted = [...modules.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
-  failures.sort((a, b) => (a.module < b.module ? -1 : a.module > b.module ? 1 : 0));
+  const order = (f: { module: string; file: FileKind }): string => `${f.module} ${['info', 'mod', 'zip'].indexOf(f.file)}`;
+  failures.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   return {
     proxy,
     ok: failures.length === 0 && errors.length === 0,

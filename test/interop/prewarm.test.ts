@@ -1,0 +1,145 @@
+// `modgate prewarm` against a real modgate: after prewarming from the fixture app's go.mod (or from
+// a go.sum the go command wrote), the upstream answers 500 to everything and the real go command
+// still builds the app and runs `go mod download all` through modgate — all from its cache — and the
+// module set prewarm fetched equals the set `go mod download -json all` lists.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildFixture, copyFixtureApp, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
+import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
+import { createGoEnv, goModDownloadJson } from '../support/go-env.js';
+import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
+import { runProcess } from '../support/process-runner.js';
+import type { PrewarmReport } from '../../src/cli/prewarm-run.js';
+
+const BIN = fileURLToPath(new URL('../../bin/modgate', import.meta.url));
+
+let fixture: Fixture;
+let sumdb: SumdbServer;
+let upstream: FileProxyServer;
+let work: string;
+/** What the go command itself needs, from a run straight against the upstream. */
+let direct: { downloadAll: string[]; goSum: string; goSumZips: string[]; goSumMods: string[] };
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** go build + go mod download -json all through goproxy in a fresh module cache. */
+async function goThrough(goproxy: string, name: string): Promise<{ downloadAll: string[]; goSum: string }> {
+  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: sumdb.gosumdb, sharedBuildCache: true });
+  try {
+    const app = await copyFixtureApp(fixture, join(work, name));
+    const build = await env.run(['build', '-o', join(work, `${name}.bin`), '.'], { cwd: app });
+    assert.equal(build.code, 0, `go build through ${goproxy} failed:\n${build.stderr}`);
+    const dl = await goModDownloadJson(app, env);
+    assert.equal(dl.code, 0, `go mod download all failed:\n${dl.stderr}\n${dl.modules.filter((m) => m.Error).map((m) => `${m.Path}@${m.Version}: ${m.Error}`).join('\n')}`);
+    return { downloadAll: dl.modules.map((m) => `${m.Path}@${m.Version}`).sort(), goSum: await readFile(join(app, 'go.sum'), 'utf8') };
+  } finally {
+    await env.cleanup();
+  }
+}
+
+async function runPrewarm(args: string[]): Promise<{ code: number; report: PrewarmReport; stderr: string }> {
+  const r = await runProcess(process.execPath, [BIN, 'prewarm', '--json', ...args], { timeoutMs: 300_000 });
+  return { code: r.code, report: JSON.parse(r.stdout) as PrewarmReport, stderr: r.stderr };
+}
+
+async function freshModgate(name: string): Promise<ModgateProcess> {
+  const m = await startModgate({ args: ['--cache-dir', join(work, name), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb] });
+  cleanups.push(() => m.kill());
+  return m;
+}
+
+const withFile = (r: PrewarmReport, kind: 'info' | 'mod' | 'zip'): string[] => r.modules.filter((m) => m.files[kind] !== undefined).map((m) => `${m.path}@${m.version}`).sort();
+
+/** With the upstream failing every request, the go command gets everything from modgate's cache. */
+async function assertServedFromCache(modgate: ModgateProcess, name: string): Promise<void> {
+  const removeFault = upstream.addFault({ match: /./, status: 500, body: 'upstream down for this test\n' });
+  upstream.clearRequests();
+  try {
+    const cached = await goThrough(modgate.url, name);
+    assert.deepEqual(cached.downloadAll, direct.downloadAll);
+    assert.deepEqual(upstream.requests.filter((p) => /\.(info|mod|zip)$/.test(p)), [], 'modgate asked the upstream for immutable files');
+  } finally {
+    removeFault();
+  }
+}
+
+before(async () => {
+  fixture = await buildFixture();
+  work = await mkdtemp(join(tmpdir(), 'modgate-prewarm-'));
+  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
+  upstream = await startFileProxy({ dir: fixture.proxyDir });
+  const d = await goThrough(upstream.url, 'direct');
+  const lines = d.goSum.split('\n').filter((l) => l !== '').map((l) => l.split(' '));
+  direct = {
+    ...d,
+    goSumZips: lines.filter((f) => !f[1]!.endsWith('/go.mod')).map((f) => `${f[0]}@${f[1]}`).sort(),
+    goSumMods: lines.filter((f) => f[1]!.endsWith('/go.mod')).map((f) => `${f[0]}@${f[1]!.slice(0, -'/go.mod'.length)}`).sort(),
+  };
+  assert.ok(direct.downloadAll.length >= 40, `go mod download all listed ${direct.downloadAll.length} modules`);
+});
+
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+  await upstream?.stop();
+  await sumdb?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+test('prewarm from go.mod fetches exactly the build list (.info/.mod/.zip) and the go.mod files of the pruned graph', async () => {
+  const modgate = await freshModgate('cache-gomod');
+  const { code, report, stderr } = await runPrewarm([join(fixture.appDir, 'go.mod'), '--proxy', modgate.url, '--concurrency', '6']);
+  assert.equal(code, 0, `prewarm failed: ${stderr}\n${JSON.stringify(report.failures, null, 2)}`);
+  assert.equal(report.ok, true);
+  assert.equal(report.totals.all.failed, 0);
+  assert.equal(report.totals.all.cached, 0, 'fresh cache: nothing can be a hit');
+
+  // The zip set is the build list: exactly what `go mod download all` downloads.
+  assert.deepEqual(withFile(report, 'zip'), direct.downloadAll);
+  assert.deepEqual(withFile(report, 'info'), direct.downloadAll);
+  // The .mod set: the build list plus the go.mod files the go command reads to walk the graph,
+  // which are exactly the "/go.mod" lines of the go.sum it wrote.
+  assert.deepEqual(withFile(report, 'mod'), [...new Set([...direct.goSumMods, ...direct.downloadAll])].sort());
+
+  await assertServedFromCache(modgate, 'after-gomod');
+
+  // A second run finds everything in modgate's cache.
+  const again = await runPrewarm([join(fixture.appDir, 'go.mod'), '--proxy', modgate.url]);
+  assert.equal(again.code, 0);
+  assert.equal(again.report.totals.all.fetched, 0);
+  assert.equal(again.report.totals.all.cached, report.totals.all.fetched);
+});
+
+test('prewarm from a go.sum the go command wrote, in a fresh cache', async () => {
+  const modgate = await freshModgate('cache-gosum');
+  const goSum = join(work, 'go.sum');
+  await writeFile(goSum, direct.goSum);
+  const { code, report, stderr } = await runPrewarm([goSum, '--proxy', modgate.url]);
+  assert.equal(code, 0, `prewarm failed: ${stderr}`);
+  assert.deepEqual(withFile(report, 'zip'), direct.goSumZips);
+  assert.deepEqual(withFile(report, 'mod'), [...new Set([...direct.goSumMods, ...direct.goSumZips])].sort());
+  // `go mod download all` records a zip hash for every module it lists.
+  assert.deepEqual(direct.goSumZips, direct.downloadAll);
+  await assertServedFromCache(modgate, 'after-gosum');
+});
+
+test('prewarm reports failures with reasons and exits 1; module@version arguments fetch that version', async () => {
+  const modgate = await freshModgate('cache-args');
+  const one = direct.downloadAll[0]!;
+  const { code, report } = await runPrewarm([one, 'example.com/not/there@v1.0.0', 'example.com/x@latest', '--proxy', modgate.url, '--retries', '0']);
+  assert.equal(code, 1);
+  assert.equal(report.ok, false);
+  const [path, version] = one.split('@');
+  assert.deepEqual(report.modules.find((m) => m.path === path && m.version === version)?.files, { info: 'fetched', mod: 'fetched', zip: 'fetched' });
+  assert.deepEqual(report.failures.map((f) => `${f.module} .${f.file}`), ['example.com/not/there@v1.0.0 .info', 'example.com/not/there@v1.0.0 .mod', 'example.com/not/there@v1.0.0 .zip']);
+  for (const f of report.failures) assert.match(f.reason, /^404/);
+  assert.equal(report.errors.length, 1);
+  assert.match(report.errors[0]!, /example\.com\/x@latest: expected module@version with a canonical/);
+
+  const human = await runProcess(process.execPath, [BIN, 'prewarm', 'example.com/not/there@v1.0.0', '--proxy', modgate.url, '--retries', '0'], { timeoutMs: 60_000 });
+  assert.equal(human.code, 1);
+  assert.match(human.stdout, /FILES\s+FETCHED\s+ALREADY CACHED\s+FAILED/);
+  assert.match(human.stdout, /example\.com\/not\/there@v1\.0\.0\s+\.zip\s+1\s+404/);
+});
