@@ -1,7 +1,8 @@
-// Single-flight semantics of the in-process coordinator.
+// The in-process coordinator: its own stats, then the shared coordinator compliance suite.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLocalCoordinator } from './local-coordinator.js';
+import { runCoordinatorCompliance } from './coordinator-compliance.js';
 
 test('concurrent callers share one fill and its result; a later call fills again', async () => {
   const c = createLocalCoordinator();
@@ -35,3 +36,5 @@ test('a failing fill rejects every waiter and is not remembered', async () => {
   assert.deepEqual(results.map((r) => r.status), ['rejected', 'rejected']);
   await assert.rejects(c.run('k', fill), /boom 2/);
 });
+
+runCoordinatorCompliance('local', async () => ({ replica: () => createLocalCoordinator(), cleanup: () => Promise.resolve() }));
