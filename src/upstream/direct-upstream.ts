@@ -88,9 +88,12 @@ export function createDirectUpstream(opts: DirectUpstreamOptions): Upstream {
   async function envFor(url: string): Promise<Record<string, string>> {
     const host = urlHost(url);
     const config: [string, string][] = [['credential.helper', ''], ['core.askPass', ''], ...(opts.gitConfig ?? []).map(([k, v]) => [k, v] as [string, string])];
-    const c = credsFor(host);
-    const user = c ? await resolveCredentials(c) : undefined;
-    if (user) config.push(...credentialConfig(host, user));
+    // Every configured host gets its own URL-scoped header, so credentials still apply when git
+    // rewrites the URL (url.<base>.insteadOf) and are never sent to another host.
+    for (const c of opts.credentials ?? []) {
+      const user = await resolveCredentials(c);
+      if (user) config.push(...credentialConfig(c.host, user));
+    }
     if (matchPrefixPatterns(insecure, host)) config.push([`http.https://${host}/.sslVerify`, 'false']);
     return gitConfigEnv(config);
   }

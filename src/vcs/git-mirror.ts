@@ -65,7 +65,7 @@ async function dirSize(dir: string): Promise<number> {
 }
 
 export function createMirrorStore(opts: MirrorStoreOptions): MirrorStore {
-  const inflight = new Map<string, Promise<void>>();
+  const inflight = new Map<string, { done: Promise<void>; refreshes: boolean }>();
   const lastRefresh = new Map<string, number>();
   const pins = new Map<string, number>();
   const log = (e: DirectEvent): void => opts.log?.(e);
@@ -168,26 +168,26 @@ export function createMirrorStore(opts: MirrorStoreOptions): MirrorStore {
         for (;;) {
           const running = inflight.get(dir);
           if (running) {
-            await running;
-            // A refresh that finished while we waited is as good as ours.
-            if (refresh !== 'never' || (await stat(dir).catch(() => undefined))) break;
+            await running.done;
+            // A clone or refresh that finished while we waited is as good as ours.
+            if (refresh === 'never' || running.refreshes) break;
             continue;
           }
-          const exists = await stat(dir).then(
-            () => true,
-            () => false,
-          );
+          // Decide and register synchronously so concurrent callers join this work.
           const stale = Date.now() - (lastRefresh.get(url) ?? 0) >= opts.refreshIntervalMs;
-          const work = !exists
-            ? clone(url, dir, env, signal)
-            : refresh === 'always' || (refresh === 'ifStale' && stale)
-              ? update(mirrorOf(url, dir, env), false, signal)
-              : undefined;
-          if (!work) break;
-          const p = work.finally(() => inflight.delete(dir));
-          inflight.set(dir, p);
-          await p;
-          await evict(dir);
+          const refreshes = refresh === 'always' || (refresh === 'ifStale' && stale);
+          const done = (async () => {
+            const exists = await stat(dir).then(
+              () => true,
+              () => false,
+            );
+            if (exists && !refreshes) return;
+            if (exists) await update(mirrorOf(url, dir, env), false, signal);
+            else await clone(url, dir, env, signal);
+            await evict(dir);
+          })().finally(() => inflight.delete(dir));
+          inflight.set(dir, { done, refreshes });
+          await done;
           break;
         }
         if (!(await stat(dir).catch(() => undefined))) throw new ModgateError('VCS_ERROR', `${url}: mirror disappeared`);
