@@ -2,7 +2,8 @@
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config-schema.js';
-import { ModgateError } from './errors/modgate-error.js';
+import { ModgateError, isNotFound } from './errors/modgate-error.js';
+import { createMemoryStorage } from './storage/memory-storage.js';
 import type { Logger } from './observe/logger.js';
 import { createFsStorage, sweepFsTempFiles } from './storage/fs-storage.js';
 import { createLocalCoordinator } from './coordination/local-coordinator.js';
@@ -62,6 +63,8 @@ export function parseSumdbSetting(setting: string): GosumdbConfig[] | 'off' {
 
 export interface Verification {
   readonly gate: IntegrityGate;
+  /** Verified hashes from the databases; undefined when verification is off. */
+  readonly expected: ((path: string, version: string) => Promise<{ mod?: string; zip?: string }>) | undefined;
   readonly databases: readonly SumdbHandle[];
   readonly readiness: ReadinessCheck;
 }
@@ -73,6 +76,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
     deps.logger.warn('checksum verification is OFF (--sumdb off): modgate will cache and serve bytes no checksum database vouched for');
     return {
       gate: createBasicGate(),
+      expected: undefined,
       databases: [],
       readiness: { name: 'sumdb', check: async () => 'verification is off (--sumdb off): bytes are not checked against a checksum database' },
     };
@@ -103,6 +107,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
   });
   return {
     gate,
+    expected: (path, version) => gate.expected(path, version),
     databases,
     readiness: {
       name: 'sumdb',
@@ -110,6 +115,46 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
         const forked = databases.filter((d) => d.client.forked).map((d) => d.name);
         if (forked.length > 0) throw new Error(`checksum database ${forked.join(', ')} FORKED: refusing to verify anything (see /admin/events)`);
       },
+    },
+  };
+}
+
+/** A lookup function over checksum database clients that keep their state in memory (CLI use). */
+export function createSumdbLookup(opts: { sumdb: string; proxies: string; timeoutMs: number }): {
+  readonly names: string[];
+  lookup(path: string, version: string): Promise<{ modHash: string; zipHash: string | undefined }>;
+} {
+  const setting = parseSumdbSetting(opts.sumdb);
+  if (setting === 'off') throw new ModgateError('CONFIG_INVALID', 'sumdb is off: there is nothing to verify against', { hint: 'pass --sumdb (GOSUMDB syntax)' });
+  const proxies = opts.proxies ? parseProxyList(opts.proxies) : [];
+  const storage = createMemoryStorage();
+  const clients = setting.map((db) =>
+    createSumdbClient({
+      name: db.name,
+      vkey: db.vkey,
+      transport: createSumdbTransport({ name: db.name, explicitUrl: db.explicitUrl ? db.url : undefined, proxies, timeoutMs: opts.timeoutMs }),
+      store: createStorageSumdbStore(storage, db.name),
+    }),
+  );
+  return {
+    names: setting.map((d) => d.name),
+    async lookup(path, version) {
+      let lastNotFound: unknown;
+      let found: { modHash: string; zipHash: string | undefined } | undefined;
+      for (const c of clients) {
+        try {
+          const r = await c.lookup(path, version);
+          if (found && (found.modHash !== r.modHash || (found.zipHash && r.zipHash && found.zipHash !== r.zipHash))) {
+            throw new ModgateError('SUMDB_ERROR', `checksum databases disagree about ${path}@${version}`);
+          }
+          found = r;
+        } catch (err) {
+          if (!isNotFound(err)) throw err;
+          lastNotFound = err;
+        }
+      }
+      if (found) return found;
+      throw lastNotFound as Error;
     },
   };
 }
@@ -133,7 +178,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const chain = createChain(config);
   const metrics = createMetrics();
   const events = createEventLog(storage, (e) => {
-    if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream ?? ''), kind: String(e.details.kind ?? '') });
+    if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream), kind: String(e.details.kind) });
     logger.warn({ event: e.type, ...e.details }, e.message);
   });
   const verification = createVerification(config, { storage, events, metrics, logger });

@@ -35,6 +35,11 @@ interface Expected {
   readonly by: string;
 }
 
+/** Storage key of the hash pinned on first fetch for a path excluded from checksum databases. */
+export function pinKey(path: string, version: string, kind: 'mod' | 'zip'): string {
+  return `${STATE_PREFIX}pins/${escapePath(path)}/@v/${escapeVersion(version)}.${kind}`;
+}
+
 export function createVerifyingGate(opts: VerifyingGateOptions): IntegrityGate & { expected(path: string, version: string): Promise<Expected> } {
   const lookups = new Map<string, Promise<Expected>>();
 
@@ -82,7 +87,6 @@ export function createVerifyingGate(opts: VerifyingGateOptions): IntegrityGate &
     return p;
   }
 
-  const pinKey = (path: string, version: string, kind: 'mod' | 'zip') => `${STATE_PREFIX}pins/${escapePath(path)}/@v/${escapeVersion(version)}.${kind}`;
 
   async function compare(subject: GateSubject, kind: 'mod' | 'zip', got: string): Promise<void> {
     const { path, version, source } = subject;

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { ModgateError } from '../errors/modgate-error.js';
 import { registerServe } from './serve-command.js';
 import { registerPrewarm } from './prewarm-command.js';
+import { registerDoctor } from './doctor-command.js';
+import { registerVerify } from './verify-commands.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -10,6 +12,8 @@ export async function main(argv: string[]): Promise<void> {
   program.showHelpAfterError();
   registerServe(program);
   registerPrewarm(program);
+  registerDoctor(program);
+  registerVerify(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

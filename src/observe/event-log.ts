@@ -22,26 +22,38 @@ export interface EventLog {
 
 const PREFIX = '.modgate/events/';
 
+const MEMORY = 500;
+
 export function createEventLog(storage: Storage, onEvent?: (e: ModgateEvent) => void): EventLog {
+  // Events recorded by this process are visible at once, even while their write is in progress.
+  const mine: ModgateEvent[] = [];
   return {
     async record(type, message, details = {}) {
       const now = new Date();
       const id = `${now.toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
       const event: ModgateEvent = { id, time: now.toISOString(), type, message, details };
       onEvent?.(event);
+      mine.push(event);
+      if (mine.length > MEMORY) mine.shift();
       await storage.put(`${PREFIX}${id}.json`, Buffer.from(JSON.stringify(event)));
       return event;
     },
     async recent(opts = {}) {
       const keys: string[] = [];
       for await (const k of storage.list(PREFIX)) if (k.endsWith('.json')) keys.push(k);
-      keys.sort().reverse();
+      for (const e of mine) keys.push(`${PREFIX}${e.id}.json`);
+      const unique = [...new Set(keys)].sort().reverse();
+      const limit = opts.limit ?? 100;
       const out: ModgateEvent[] = [];
-      for (const k of keys) {
-        if (out.length >= (opts.limit ?? 100)) break;
-        const b = await storage.get(k);
-        if (!b) continue;
-        const e = JSON.parse(b.toString('utf8')) as ModgateEvent;
+      for (const k of unique) {
+        if (out.length >= limit) break;
+        const id = k.slice(PREFIX.length, -'.json'.length);
+        let e = mine.find((m) => m.id === id);
+        if (!e) {
+          const b = await storage.get(k);
+          if (!b) continue;
+          e = JSON.parse(b.toString('utf8')) as ModgateEvent;
+        }
         if (!opts.type || e.type === opts.type) out.push(e);
       }
       return out;

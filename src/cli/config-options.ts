@@ -1,0 +1,38 @@
+// Adds the config-schema flags (and --config) to a command, and loads the frozen Config from them.
+import type { Command } from 'commander';
+import { configSchema, type Config, type ConfigKey } from '../config/config-schema.js';
+import { envNameOf, flagNameOf, loadConfig } from '../config/load-config.js';
+
+const DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
+  listen: 'HOST:PORT to listen on (port 0 = any free port)',
+  cacheDir: 'cache directory (usable as GOPROXY=file://DIR)',
+  upstream: 'upstream list in GOPROXY syntax, e.g. "https://a,https://b|file:///mirror,off"',
+  pathPrefix: 'serve under this URL path prefix, e.g. /go',
+  listTtlSeconds: 'seconds list/@latest answers stay fresh',
+  negativeTtlSeconds: 'seconds not-found answers are remembered',
+  queryTtlSeconds: 'seconds resolved version queries are remembered',
+  upstreamConnectTimeoutMs: 'upstream connect timeout (ms)',
+  upstreamTimeoutMs: 'upstream response/body-silence timeout (ms)',
+  upstreamRetries: 'retries after connection errors and 502/503/504',
+  upstreamRetryBackoffMs: 'base retry backoff (ms)',
+  sumdb: 'checksum databases (GOSUMDB syntax, comma-separated) or "off"',
+  nosumdb: 'GONOSUMDB-style patterns not verified by a checksum database (hashes pinned instead)',
+  adminTokens: 'admin API bearer tokens, comma-separated (none = admin API off)',
+  logLevel: 'fatal|error|warn|info|debug|trace|silent',
+  logFormat: 'auto|json|pretty',
+  shutdownGraceSeconds: 'seconds in-flight requests may finish on SIGTERM',
+};
+
+/** Adds `--config` and one flag per config key (all keys, or just `keys`). */
+export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[] = Object.keys(configSchema.shape) as ConfigKey[]): Command {
+  cmd.option('--config <file>', 'JSON config file (env MODGATE_CONFIG)');
+  for (const key of keys) cmd.option(`--${flagNameOf(key)} <value>`, `${DESCRIPTIONS[key]} (env ${envNameOf(key)})`);
+  return cmd;
+}
+
+/** Loads the Config from parsed flags (commander's camelCase names match config keys). */
+export function configFromFlags(flags: Readonly<Record<string, unknown>>): Config {
+  const { config: file, ...rest } = flags;
+  const known = Object.fromEntries(Object.entries(rest).filter(([k]) => k in configSchema.shape));
+  return loadConfig({ file: typeof file === 'string' ? file : undefined, flags: known });
+}
