@@ -89,7 +89,7 @@ export function privateReason(path: string, mainPath: string): string | undefine
   const labels = host.split('.');
   if (/^(10|127)\.|^192\.168\.|^172\.(1[6-9]|2\d|3[01])\./.test(host)) return `host ${host} is a private IP address`;
   if (PRIVATE_TLDS.has(labels.at(-1) ?? '') || host.endsWith('.home.arpa')) return `host ${host} has a non-public top-level domain`;
-  const label = labels.slice(0, -1).find((l) => PRIVATE_LABELS.has(l));
+  const label = labels.slice(0, -2).find((l) => PRIVATE_LABELS.has(l)); // not the registrable domain itself
   if (label !== undefined) return `host ${host} has a "${label}" label`;
   const mainHost = (mainPath.split('/')[0] ?? '').toLowerCase();
   if (path !== mainPath && host === mainHost && !PUBLIC_HOSTS.has(host)) return `same host as the main module ${mainPath}`;
