@@ -53,6 +53,11 @@ export function scrubSecrets(text: string): string {
     .replace(/(authorization:\s*)(basic|bearer|token)\s+\S+/gi, '$1$2 ***');
 }
 
+/** An abort reason or failure as an Error (AbortSignal reasons may be anything). */
+function asError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
+}
+
 /**
  * Runs git to completion. Resolves with the exit code (non-zero is not an error here); rejects with
  * VCS_ERROR when git cannot start, times out or produces too much output, and with the signal's
@@ -61,7 +66,7 @@ export function scrubSecrets(text: string): string {
 export function runGit(opts: GitRunOptions): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) {
-      reject(opts.signal.reason);
+      reject(asError(opts.signal.reason));
       return;
     }
     const env = { ...gitBaseEnv(), ...opts.env };
@@ -106,7 +111,7 @@ export function runGit(opts: GitRunOptions): Promise<GitResult> {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       const finish = (): void => {
-        if (failure !== undefined) reject(failure);
+        if (failure !== undefined) reject(asError(failure));
         else resolve({ code: code ?? -1, stdout: Buffer.concat(out), stderr: scrubSecrets(stderr) });
       };
       if (sink) sink.end(() => finish());

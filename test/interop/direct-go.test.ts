@@ -71,7 +71,6 @@ test('go mod download through modgate direct equals GOPROXY=direct for every que
   const direct = await download(await goEnv('direct'), fixture.queries);
   const viaModgate = await download(await goEnv(proxy.url), fixture.queries);
   const problems: string[] = [];
-  if (process.env.DIRECT_DEBUG) console.log([...direct], [...viaModgate]);
   for (const q of fixture.queries) {
     const want = direct.get(q);
     const got = viaModgate.get(q);
