@@ -1,19 +1,16 @@
 // The only place that knows concrete classes: turns a frozen Config into running parts.
-import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/config-schema.js';
 import { ModgateError, isNotFound } from './errors/modgate-error.js';
 import { createMemoryStorage } from './storage/memory-storage.js';
 import type { Logger } from './observe/logger.js';
-import { createFsStorage, sweepFsTempFiles } from './storage/fs-storage.js';
-import { createLocalCoordinator } from './coordination/local-coordinator.js';
+import { createScaleParts } from './compose-scale.js';
 import { parseProxyList } from './upstream/proxy-list.js';
 import { createHttpUpstream } from './upstream/http-upstream.js';
 import { createFileUpstream } from './upstream/file-upstream.js';
 import { createUpstreamChain, type ChainEntry, type UpstreamChain } from './upstream/upstream-chain.js';
 import { createModuleCache, type ModuleCache } from './cache/module-cache.js';
 import { createBasicGate } from './cache/basic-gate.js';
-import { STATE_PREFIX } from './cache/cache-keys.js';
 import { createVerifyingGate, type SumdbHandle } from './cache/verifying-gate.js';
 import { createStorageSumdbStore } from './cache/storage-sumdb-store.js';
 import type { IntegrityGate } from './cache/integrity-gate.js';
@@ -169,14 +166,10 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const cacheDir = resolve(config.cacheDir);
-  const storage = createFsStorage(cacheDir);
-  await storage.checkWritable();
-  const tempDir = join(cacheDir, STATE_PREFIX, 'tmp');
-  const swept = await sweepFsTempFiles(cacheDir);
-  if (swept > 0) logger.warn({ swept }, 'removed temp files left by an interrupted run');
+  const scale = await createScaleParts(config, logger);
+  const { storage, tempDir } = scale;
   const chain = createChain(config);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
   const events = createEventLog(storage, (e) => {
     if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream), kind: String(e.details.kind) });
     logger.warn({ event: e.type, ...e.details }, e.message);
@@ -186,7 +179,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     storage,
     chain,
     gate: verification.gate,
-    coordinator: createLocalCoordinator(),
+    coordinator: scale.coordinator,
+    freshness: scale.freshness,
     tempDir,
     listTtlMs: config.listTtlSeconds * 1000,
     staleWhileRevalidateMs: config.listTtlSeconds * 1000,
@@ -206,12 +200,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },
       verification.readiness,
+      ...scale.readiness,
     ],
     plugins: [
       sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: config.nosumdb }),
       adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events }),
     ],
   });
+  // A purge on any replica makes every replica forget its remembered answers for that path.
+  const unsubscribe = scale.purgeBus.subscribe((path) => void cache.forget(path));
   const m = /^(.*):(\d+)$/.exec(config.listen)!;
   const host = m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0';
   await app.listen({ host, port: Number(m[2]) });
@@ -230,7 +227,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       } finally {
         clearTimeout(timer);
         cache.abort('server stopped');
+        unsubscribe();
         await chain.close();
+        await scale.close();
       }
     },
   };

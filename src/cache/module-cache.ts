@@ -12,11 +12,13 @@ import { pipeline } from 'node:stream/promises';
 import { ModgateError, isModgateError, isNotFound } from '../errors/modgate-error.js';
 import type { Storage } from '../storage/storage.js';
 import type { Coordinator } from '../coordination/coordinator.js';
+import { createMemoryFreshnessStore, type FreshnessStore } from '../coordination/freshness-store.js';
 import type { UpstreamChain } from '../upstream/upstream-chain.js';
 import { MAX_ZIP_BYTES } from '../upstream/upstream.js';
 import { checkInfo, type IntegrityGate } from './integrity-gate.js';
 import { latestKey, listKey, versionKey } from './cache-keys.js';
 import { createExpiringMemo } from './expiring-memo.js';
+import { escapePath } from '../module/escape.js';
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'negative' | 'bypass';
 
@@ -48,6 +50,8 @@ export interface ModuleCacheOptions {
   readonly negativeTtlMs: number;
   readonly queryTtlMs: number;
   readonly now?: () => number;
+  /** Shared not-found answers (default: this process's memory). */
+  readonly freshness?: FreshnessStore;
   /** Called with background revalidation failures (they never reach a client). */
   readonly onBackgroundError?: (err: unknown, what: string) => void;
 }
@@ -59,8 +63,8 @@ export interface ModuleCache {
   info(path: string, version: string, canonical: boolean): Promise<CachedObject>;
   mod(path: string, version: string): Promise<CachedObject>;
   zip(path: string, version: string): Promise<CachedObject>;
-  /** Forgets negative and query answers under a module path (after a purge). */
-  forget(path: string): void;
+  /** Forgets negative and query answers of a module path (after a purge); `path` '' forgets all. */
+  forget(path: string): Promise<void>;
   /** Aborts every fill in progress (shutdown); their temp files are removed. */
   abort(reason: string): void;
 }
@@ -79,7 +83,7 @@ function sizeLimit(limit: number, what: string): Transform {
 export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   const { storage, chain, gate, coordinator } = opts;
   const now = opts.now ?? Date.now;
-  const negative = createExpiringMemo<ModgateError>(10_000, now);
+  const freshness = opts.freshness ?? createMemoryFreshnessStore({ now });
   const queries = createExpiringMemo<CachedObject>(10_000, now);
   let controller = new AbortController();
 
@@ -98,13 +102,16 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     try {
       return (await chain.run(what, attempt, controller.signal)) as { value: T; source: string };
     } catch (err) {
-      if (isNotFound(err) || isModgateError(err, 'UPSTREAMS_OFF')) negative.set(negKey, err as ModgateError, opts.negativeTtlMs);
+      if (isNotFound(err) || isModgateError(err, 'UPSTREAMS_OFF')) {
+        const e = err as ModgateError;
+        await freshness.setNegative(negKey, { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }, opts.negativeTtlMs);
+      }
       throw err;
     }
   }
 
-  function checkNegative(negKey: string): void {
-    const remembered = negative.get(negKey);
+  async function checkNegative(negKey: string): Promise<void> {
+    const remembered = await freshness.negative(negKey);
     if (remembered) {
       throw new ModgateError(remembered.code, remembered.message, {
         ...(remembered.hint ? { hint: remembered.hint } : {}),
@@ -117,7 +124,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     const key = versionKey(path, version, file);
     const stored = await storage.get(key);
     if (stored) return fromBytes(key, stored, 'hit', 'cache', true);
-    checkNegative(key);
+    await checkNegative(key);
     return coordinator.run(key, async () => {
       const again = await storage.get(key);
       if (again) return fromBytes(key, again, 'hit', 'cache', true);
@@ -140,14 +147,20 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   /** list and @latest: TTL, stale-while-revalidate, stale-if-error. */
   async function refreshable(key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void): Promise<CachedObject> {
     const fill = () =>
-      coordinator.run(key, async () => {
+      coordinator.run(key, async (ctx) => {
+        // Another replica (or an earlier fill) may have refreshed it meanwhile.
+        const current = await storage.stat(key);
+        if (current && now() - current.modified.getTime() < opts.listTtlMs) {
+          const body = await storage.get(key);
+          if (body) return fromBytes(key, body, 'hit', 'cache', false, current.modified);
+        }
         const { value, source } = await fetchRemembering<Buffer>(key, what, async (u) => {
           const bytes = (await fetchOne(u)) as Buffer;
           validate(bytes, u.name);
           return bytes;
         });
-        await storage.put(key, value);
-        negative.delete(key);
+        if (await ctx.stillOwner()) await storage.put(key, value);
+        await freshness.deleteNegative(key);
         return fromBytes(key, value, 'miss', source, false);
       });
 
@@ -169,7 +182,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         }
       }
     }
-    checkNegative(key);
+    await checkNegative(key);
     return fill();
   }
 
@@ -177,7 +190,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     const key = versionKey(path, version, 'zip');
     const st = await storage.stat(key);
     if (st) return { key, body: undefined, size: st.size, modified: st.modified, cache: 'hit', source: 'cache', immutable: true };
-    checkNegative(key);
+    await checkNegative(key);
     return coordinator.run(key, async () => {
       const again = await storage.stat(key);
       if (again) return { key, body: undefined, size: again.size, modified: again.modified, cache: 'hit', source: 'cache', immutable: true };
@@ -223,7 +236,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       const memoKey = `${path}@${version}`;
       const memo = queries.get(memoKey);
       if (memo) return { ...memo, cache: 'hit', source: 'cache' };
-      checkNegative(`query:${memoKey}`);
+      await checkNegative(`query:${memoKey}`);
       return coordinator.run(`query:${memoKey}`, async () => {
         const { value, source } = await fetchRemembering<Buffer>(`query:${memoKey}`, memoKey, async (u) => {
           const bytes = await u.info(path, version, controller.signal);
@@ -237,11 +250,15 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     },
     mod: (path, version) => immutableSmall('mod', path, version),
     zip: downloadZip,
-    forget(path) {
-      negative.deletePrefix(`query:${path}@`);
+    async forget(path) {
+      if (path === '') {
+        queries.deletePrefix('');
+        await freshness.forgetPrefix('');
+        return;
+      }
       queries.deletePrefix(`${path}@`);
-      for (const key of [listKey(path), latestKey(path)]) negative.delete(key);
-      negative.deletePrefix(versionKey(path, 'v0.0.0', 'info').replace(/v0\.0\.0\.info$/, ''));
+      await freshness.forgetPrefix(`query:${path}@`);
+      await freshness.forgetPrefix(`${escapePath(path)}/@`);
     },
     abort(reason) {
       controller.abort(new ModgateError('SHUTTING_DOWN', reason));

@@ -6,6 +6,13 @@ import { envNameOf, flagNameOf, loadConfig } from '../config/load-config.js';
 const DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
   listen: 'HOST:PORT to listen on (port 0 = any free port)',
   cacheDir: 'cache directory (usable as GOPROXY=file://DIR)',
+  storage: 'fs://DIR (default: --cache-dir) or s3://BUCKET[/PREFIX]',
+  s3Endpoint: 'S3 endpoint URL for S3-compatible services',
+  s3Region: 'S3 region',
+  s3ForcePathStyle: 'true|false: path-style S3 URLs (MinIO, Ceph...)',
+  s3ZipRedirect: 'true|false: redirect zip downloads to presigned S3 URLs',
+  redis: 'redis://HOST:PORT[/DB] for coordination between replicas',
+  redisLeaseMs: 'lease of a distributed fill lock (ms)',
   upstream: 'upstream list in GOPROXY syntax, e.g. "https://a,https://b|file:///mirror,off"',
   pathPrefix: 'serve under this URL path prefix, e.g. /go',
   listTtlSeconds: 'seconds list/@latest answers stay fresh',

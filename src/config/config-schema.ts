@@ -13,6 +13,29 @@ export const configSchema = z
       .default('127.0.0.1:3000'),
     /** Directory of the filesystem cache (usable as GOPROXY=file://DIR). Default ./data. */
     cacheDir: z.string().min(1, 'expected a directory path').default('./data'),
+    /**
+     * Where the cache lives: `fs://DIR` (same as cacheDir) or `s3://BUCKET[/PREFIX]`.
+     * Default: the filesystem at cacheDir.
+     */
+    storage: z
+      .string()
+      .regex(/^((fs:\/\/.+)|(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?))?$/, 'expected fs://DIR or s3://BUCKET[/PREFIX]')
+      .default(''),
+    /** S3 endpoint URL for S3-compatible services (MinIO, Ceph, R2...); default AWS. */
+    s3Endpoint: z.string().url('expected a URL like http://127.0.0.1:9000').or(z.literal('')).default(''),
+    /** S3 region. */
+    s3Region: z.string().default('us-east-1'),
+    /** Path-style S3 URLs (needed by most S3-compatible services). */
+    s3ForcePathStyle: z.boolean().default(false),
+    /** Redirect zip downloads to presigned S3 URLs instead of streaming them through modgate. */
+    s3ZipRedirect: z.boolean().default(false),
+    /** Redis URL (redis://HOST:PORT[/DB], rediss://...) for coordination between replicas; none = single process. */
+    redis: z
+      .string()
+      .regex(/^(rediss?:\/\/\S+)?$/, 'expected redis://HOST:PORT[/DB] or rediss://...')
+      .default(''),
+    /** Lease of a distributed fill lock in ms (renewed while the fill runs). */
+    redisLeaseMs: z.number().int().min(1000).max(600_000).default(30_000),
     /** Upstream list in GOPROXY syntax (`,` falls through on 404/410, `|` on any error). */
     upstream: z.string().default('https://proxy.golang.org'),
     /** Serve under this URL path prefix (e.g. /go when behind a reverse proxy). Default none. */

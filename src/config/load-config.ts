@@ -15,8 +15,19 @@ const numericKeys = new Set<string>(
     .map(([k]) => k),
 );
 
+const booleanKeys = new Set<string>(
+  Object.entries(configSchema.shape)
+    .filter(([, s]) => JSON.stringify(s.toJSONSchema?.() ?? {}).includes('"boolean"'))
+    .map(([k]) => k),
+);
+
 function coerce(key: string, raw: string): unknown {
-  if (numericKeys.has(key) && /^-?\d+$/.test(raw.trim())) return Number(raw.trim());
+  const t = raw.trim();
+  if (numericKeys.has(key) && /^-?\d+$/.test(t)) return Number(t);
+  if (booleanKeys.has(key)) {
+    if (/^(true|1|yes|on)$/i.test(t)) return true;
+    if (/^(false|0|no|off)$/i.test(t)) return false;
+  }
   return raw;
 }
 

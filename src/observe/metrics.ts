@@ -19,7 +19,13 @@ export interface Metrics {
   readonly cacheBytes: Gauge;
 }
 
-export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics {
+export interface MetricsOptions {
+  readonly processMetrics?: boolean;
+  /** Source of the single-flight join count (read at scrape time). */
+  readonly singleflightJoins?: () => number;
+}
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'modgate_' });
   const registers = [registry];
@@ -43,7 +49,16 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}): Metrics 
       registers,
     }),
     bytesFetched: new Counter({ name: 'modgate_bytes_fetched_total', help: 'Bytes fetched from upstreams', labelNames: ['upstream'], registers }),
-    singleflightJoins: new Counter({ name: 'modgate_singleflight_joins_total', help: 'Requests that joined a fill already in progress instead of fetching again', registers }),
+    singleflightJoins: new Counter({
+      name: 'modgate_singleflight_joins_total',
+      help: 'Requests that joined a fill already in progress instead of fetching again',
+      registers,
+      collect() {
+        if (!opts.singleflightJoins) return;
+        this.reset();
+        this.inc(opts.singleflightJoins());
+      },
+    }),
     verifications: new Counter({ name: 'modgate_checksum_verifications_total', help: 'Checksum verifications by kind and result (ok|pinned|mismatch|pin_mismatch|error)', labelNames: ['kind', 'result'], registers }),
     pollutionEvents: new Counter({ name: 'modgate_pollution_events_total', help: 'Upstream answers refused because they did not match the checksum database or a pinned hash', labelNames: ['upstream', 'kind'], registers }),
     sumdbForks: new Counter({ name: 'modgate_sumdb_fork_detected_total', help: 'Checksum database forks detected (security incident)', labelNames: ['sumdb'], registers }),
