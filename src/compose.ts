@@ -9,6 +9,12 @@ import { parseProxyList } from './upstream/proxy-list.js';
 import { createHttpUpstream } from './upstream/http-upstream.js';
 import { createFileUpstream } from './upstream/file-upstream.js';
 import { createUpstreamChain, type ChainEntry, type UpstreamChain } from './upstream/upstream-chain.js';
+import { createDirectUpstream, type HostCredentials } from './upstream/direct-upstream.js';
+import { observeUpstream, type FetchObservation } from './upstream/observed-upstream.js';
+import type { Upstream } from './upstream/upstream.js';
+import { matchPrefixPatterns } from './module/patterns.js';
+import { STATE_PREFIX } from './cache/cache-keys.js';
+import { join, resolve } from 'node:path';
 import { createModuleCache, type ModuleCache } from './cache/module-cache.js';
 import { createBasicGate } from './cache/basic-gate.js';
 import { createVerifyingGate, type SumdbHandle } from './cache/verifying-gate.js';
@@ -25,14 +31,71 @@ import { createEventLog, type EventLog } from './observe/event-log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
 import type { Storage } from './storage/storage.js';
 
-export function createChain(config: Config): UpstreamChain {
-  const entries: ChainEntry[] = parseProxyList(config.upstream).map((e) => {
+export interface Routing {
+  /** The chain for a module path: private/noproxy paths go direct only. */
+  route(path: string): UpstreamChain;
+  /** The chain for public paths. */
+  readonly publicChain: UpstreamChain;
+  close(): Promise<void>;
+}
+
+/** Effective GONOPROXY: noproxy, else private. */
+export function noproxyPatterns(config: Config): string {
+  return config.noproxy || config.private;
+}
+
+/** Effective GONOSUMDB: nosumdb, else private. */
+export function nosumdbPatterns(config: Config): string {
+  return config.nosumdb || config.private;
+}
+
+function parseGitCredentials(v: Config['gitCredentials']): HostCredentials[] {
+  if (Array.isArray(v)) return v.map((c) => ({ ...c })) as HostCredentials[];
+  if (v.trim() === '') return [];
+  try {
+    const parsed = JSON.parse(v) as unknown;
+    if (!Array.isArray(parsed)) throw new Error('not an array');
+    return parsed as HostCredentials[];
+  } catch {
+    throw new ModgateError('CONFIG_INVALID', 'gitCredentials (flag --git-credentials, env MODGATE_GIT_CREDENTIALS): expected a JSON array of {host, username?, password?, token?, netrcFile?}');
+  }
+}
+
+function parseGitConfig(v: Config['gitConfig']): Array<[string, string]> {
+  const items = Array.isArray(v) ? v : v.split(/[;\n]/);
+  return items
+    .map((i) => i.trim())
+    .filter((i) => i !== '')
+    .map((i) => {
+      const eq = i.indexOf('=');
+      if (eq <= 0) throw new ModgateError('CONFIG_INVALID', `gitConfig: expected key=value, got ${JSON.stringify(i)}`);
+      return [i.slice(0, eq), i.slice(eq + 1)] as [string, string];
+    });
+}
+
+export function createRouting(config: Config, deps: { logger: Logger; observe?: (o: FetchObservation) => void }): Routing {
+  const entries = parseProxyList(config.upstream);
+  const noproxy = noproxyPatterns(config);
+  const observed = (u: Upstream): Upstream => (deps.observe ? observeUpstream(u, deps.observe) : u);
+  let direct: Upstream | undefined;
+  const directUpstream = (): Upstream => {
+    direct ??= observed(
+      createDirectUpstream({
+        mirrorDir: resolve(config.gitMirrorDir || join(config.cacheDir, STATE_PREFIX, 'git')),
+        sizeBudgetBytes: config.gitMirrorBudgetBytes,
+        gitTimeoutMs: config.gitTimeoutSeconds * 1000,
+        refreshIntervalMs: config.gitRefreshSeconds * 1000,
+        insecure: config.insecure,
+        credentials: parseGitCredentials(config.gitCredentials),
+        gitConfig: parseGitConfig(config.gitConfig),
+        logger: (e) => deps.logger.info({ direct: e }, `git ${e.event}`),
+      }),
+    );
+    return direct;
+  };
+  const publicEntries: ChainEntry[] = entries.map((e) => {
     if (e.kind === 'off') return { upstream: 'off', fallBackOnError: false };
-    if (e.kind === 'direct') {
-      throw new ModgateError('CONFIG_INVALID', 'upstream list: "direct" (fetching from version control) is not supported yet', {
-        hint: 'list proxy URLs (https://..., file:///...) and optionally "off"',
-      });
-    }
+    if (e.kind === 'direct') return { upstream: directUpstream(), fallBackOnError: e.fallBackOnError };
     const upstream = e.url.startsWith('file:')
       ? createFileUpstream(e.url)
       : createHttpUpstream({
@@ -42,9 +105,18 @@ export function createChain(config: Config): UpstreamChain {
           retries: config.upstreamRetries,
           retryBackoffMs: config.upstreamRetryBackoffMs,
         });
-    return { upstream, fallBackOnError: e.fallBackOnError };
+    return { upstream: observed(upstream), fallBackOnError: e.fallBackOnError };
   });
-  return createUpstreamChain(entries);
+  const publicChain = createUpstreamChain(publicEntries);
+  const privateChain = noproxy ? createUpstreamChain([{ upstream: directUpstream(), fallBackOnError: false }]) : publicChain;
+  return {
+    publicChain,
+    route: (path) => (noproxy && matchPrefixPatterns(noproxy, path) ? privateChain : publicChain),
+    async close() {
+      await publicChain.close();
+      if (privateChain !== publicChain) await privateChain.close();
+    },
+  };
 }
 
 /** Parses the sumdb setting: 'off', or one or more databases (comma-separated GOSUMDB values). */
@@ -97,7 +169,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
   }));
   const gate = createVerifyingGate({
     databases,
-    nosumdb: config.nosumdb,
+    nosumdb: nosumdbPatterns(config),
     storage: deps.storage,
     events: deps.events,
     onVerify: (result, kind) => deps.metrics.verifications.inc({ kind, result }),
@@ -168,8 +240,15 @@ export interface RunningServer {
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const scale = await createScaleParts(config, logger);
   const { storage, tempDir } = scale;
-  const chain = createChain(config);
   const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
+  const routing = createRouting(config, {
+    logger,
+    observe: (o) => {
+      metrics.upstreamFetches.inc({ upstream: o.upstream, kind: o.kind, outcome: o.outcome });
+      if (o.outcome === 'ok') metrics.upstreamDuration.observe({ upstream: o.upstream, kind: o.kind }, o.ms / 1000);
+    },
+  });
+  const chain = routing.publicChain;
   const events = createEventLog(storage, (e) => {
     if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream), kind: String(e.details.kind) });
     logger.warn({ event: e.type, ...e.details }, e.message);
@@ -178,6 +257,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const cache = createModuleCache({
     storage,
     chain,
+    route: (path) => routing.route(path),
     gate: verification.gate,
     coordinator: scale.coordinator,
     freshness: scale.freshness,
@@ -203,7 +283,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       ...scale.readiness,
     ],
     plugins: [
-      sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: config.nosumdb }),
+      sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config) }),
       adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events }),
     ],
   });
@@ -228,7 +308,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         clearTimeout(timer);
         cache.abort('server stopped');
         unsubscribe();
-        await chain.close();
+        await routing.close();
         await scale.close();
       }
     },

@@ -40,6 +40,8 @@ export interface CachedObject {
 export interface ModuleCacheOptions {
   readonly storage: Storage;
   readonly chain: UpstreamChain;
+  /** Picks the chain for a module path (private paths go direct only); default: always `chain`. */
+  readonly route?: (path: string) => UpstreamChain;
   readonly gate: IntegrityGate;
   readonly coordinator: Coordinator;
   /** Local directory for in-progress downloads (same filesystem as an fs cache). */
@@ -97,10 +99,12 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     immutable,
   });
 
-  /** Runs a chain lookup, remembering not-found answers under `negKey`. */
-  async function fetchRemembering<T>(negKey: string, what: string, attempt: Parameters<UpstreamChain['run']>[1]): Promise<{ value: T; source: string }> {
+  const route = opts.route ?? (() => chain);
+
+  /** Runs a chain lookup for `path`, remembering not-found answers under `negKey`. */
+  async function fetchRemembering<T>(path: string, negKey: string, what: string, attempt: Parameters<UpstreamChain['run']>[1]): Promise<{ value: T; source: string }> {
     try {
-      return (await chain.run(what, attempt, controller.signal)) as { value: T; source: string };
+      return (await route(path).run(what, attempt, controller.signal)) as { value: T; source: string };
     } catch (err) {
       if (isNotFound(err) || isModgateError(err, 'UPSTREAMS_OFF')) {
         const e = err as ModgateError;
@@ -128,7 +132,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     return coordinator.run(key, async () => {
       const again = await storage.get(key);
       if (again) return fromBytes(key, again, 'hit', 'cache', true);
-      const { value, source } = await fetchRemembering<Buffer>(key, `${path}@${version}`, async (u) => {
+      const { value, source } = await fetchRemembering<Buffer>(path, key, `${path}@${version}`, async (u) => {
         const subject = { path, version, source: u.name };
         if (file === 'info') {
           const bytes = await u.info(path, version, controller.signal);
@@ -145,7 +149,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   }
 
   /** list and @latest: TTL, stale-while-revalidate, stale-if-error. */
-  async function refreshable(key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void): Promise<CachedObject> {
+  async function refreshable(path: string, key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void): Promise<CachedObject> {
     const fill = () =>
       coordinator.run(key, async (ctx) => {
         // Another replica (or an earlier fill) may have refreshed it meanwhile.
@@ -154,7 +158,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           const body = await storage.get(key);
           if (body) return fromBytes(key, body, 'hit', 'cache', false, current.modified);
         }
-        const { value, source } = await fetchRemembering<Buffer>(key, what, async (u) => {
+        const { value, source } = await fetchRemembering<Buffer>(path, key, what, async (u) => {
           const bytes = (await fetchOne(u)) as Buffer;
           validate(bytes, u.name);
           return bytes;
@@ -198,7 +202,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       await immutableSmall('info', path, version);
       await immutableSmall('mod', path, version);
       await mkdir(opts.tempDir, { recursive: true });
-      const { value, source } = await fetchRemembering<{ tmp: string; h1: string }>(key, `${path}@${version}`, async (u) => {
+      const { value, source } = await fetchRemembering<{ tmp: string; h1: string }>(path, key, `${path}@${version}`, async (u) => {
         const tmp = join(opts.tempDir, `.tmp-zip-${randomBytes(8).toString('hex')}`);
         try {
           const body = await u.zip(path, version, controller.signal);
@@ -224,10 +228,10 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
 
   return {
     list(path) {
-      return refreshable(listKey(path), `${path}/@v/list`, (u) => u.list(path, controller.signal), () => undefined);
+      return refreshable(path, listKey(path), `${path}/@v/list`, (u) => u.list(path, controller.signal), () => undefined);
     },
     latest(path) {
-      return refreshable(latestKey(path), `${path}@latest`, (u) => u.latest(path, controller.signal), (b, source) => {
+      return refreshable(path, latestKey(path), `${path}@latest`, (u) => u.latest(path, controller.signal), (b, source) => {
         checkInfo({ path, version: 'latest', source, query: true }, b);
       });
     },
@@ -238,7 +242,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       if (memo) return { ...memo, cache: 'hit', source: 'cache' };
       await checkNegative(`query:${memoKey}`);
       return coordinator.run(`query:${memoKey}`, async () => {
-        const { value, source } = await fetchRemembering<Buffer>(`query:${memoKey}`, memoKey, async (u) => {
+        const { value, source } = await fetchRemembering<Buffer>(path, `query:${memoKey}`, memoKey, async (u) => {
           const bytes = await u.info(path, version, controller.signal);
           checkInfo({ path, version, source: u.name, query: true }, bytes);
           return bytes;

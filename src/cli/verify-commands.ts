@@ -9,7 +9,7 @@ import { createMetrics } from '../observe/metrics.js';
 import { createLogger } from '../observe/logger.js';
 import { verifyCache, type VerifyCacheReport } from '../cache/verify-cache.js';
 import { verifyGoSum, type VerifyGoSumReport } from '../sumdb/verify-gosum.js';
-import { createSumdbLookup, createVerification } from '../compose.js';
+import { createSumdbLookup, createVerification, nosumdbPatterns } from '../compose.js';
 import { addConfigOptions, configFromFlags } from './config-options.js';
 import { formatTable } from './output-table.js';
 
@@ -18,7 +18,7 @@ export async function runVerifyCache(flags: Record<string, unknown>): Promise<Ve
   const storage = createFsStorage(resolve(config.cacheDir));
   const logger = createLogger({ level: 'warn', format: 'json', destination: process.stderr });
   const verification = createVerification(config, { storage, events: createEventLog(storage), metrics: createMetrics({ processMetrics: false }), logger });
-  return verifyCache({ storage, expected: verification.expected, nosumdb: config.nosumdb, purge: flags.purge === true });
+  return verifyCache({ storage, expected: verification.expected, nosumdb: nosumdbPatterns(config), purge: flags.purge === true });
 }
 
 export function formatVerifyCache(r: VerifyCacheReport): string {
@@ -62,7 +62,7 @@ export function formatVerifyGoSum(r: VerifyGoSumReport): string {
 
 export function registerVerify(program: Command): void {
   addConfigOptions(program.command('verify-cache').description('re-hash every cached version against its recorded hash and the checksum database'), [
-    'cacheDir', 'sumdb', 'nosumdb', 'upstream', 'upstreamTimeoutMs',
+    'cacheDir', 'sumdb', 'nosumdb', 'private', 'upstream', 'upstreamTimeoutMs',
   ])
     .option('--purge', 'remove every version with a finding')
     .option('--json', 'machine-readable output')

@@ -37,7 +37,7 @@ export const configSchema = z
     /** Lease of a distributed fill lock in ms (renewed while the fill runs). */
     redisLeaseMs: z.number().int().min(1000).max(600_000).default(30_000),
     /** Upstream list in GOPROXY syntax (`,` falls through on 404/410, `|` on any error). */
-    upstream: z.string().default('https://proxy.golang.org'),
+    upstream: z.string().default('https://proxy.golang.org,direct'),
     /** Serve under this URL path prefix (e.g. /go when behind a reverse proxy). Default none. */
     pathPrefix: z
       .string()
@@ -64,6 +64,29 @@ export const configSchema = z
     sumdb: z.string().default('sum.golang.org'),
     /** GONOSUMDB-style patterns: matching paths are not looked up in a checksum database; their hashes are pinned on first fetch. */
     nosumdb: z.string().default(''),
+    /** GOPRIVATE-style patterns: these paths go direct only, never to a URL upstream or a public checksum DB. */
+    private: z.string().default(''),
+    /** GONOPROXY-style patterns routed direct only; default: the private patterns. */
+    noproxy: z.string().default(''),
+    /** GOINSECURE-style patterns: git and go-get over http (and without TLS checks) allowed. */
+    insecure: z.string().default(''),
+    /** Directory of the bare git mirrors used by direct mode; default <cacheDir>/.modgate/git. */
+    gitMirrorDir: z.string().default(''),
+    /** Total size of the git mirrors above which the least recently used are removed. */
+    gitMirrorBudgetBytes: z.number().int().min(1 << 20).default(10 * 1024 ** 3),
+    /** Longest a single git command may run, in seconds. */
+    gitTimeoutSeconds: z.number().int().min(1).max(86400).default(600),
+    /** A repository's refs are re-checked at most this often for list/@latest/queries (seconds; 0 = always). */
+    gitRefreshSeconds: z.number().int().min(0).max(86400).default(5),
+    /**
+     * Credentials for git hosts: a JSON array of {host, username?, password?, token?, netrcFile?}
+     * (in the config file as an array). Never logged.
+     */
+    gitCredentials: z
+      .union([z.string(), z.array(z.object({ host: z.string().min(1), username: z.string().optional(), password: z.string().optional(), token: z.string().optional(), netrcFile: z.string().optional() }).strict())])
+      .default([]),
+    /** Extra git config for direct mode: `key=value` entries separated by newlines or ';' (or an array in the config file). */
+    gitConfig: z.union([z.string(), z.array(z.string())]).default([]),
     /** Admin API bearer tokens, comma-separated; none = admin API off. */
     adminTokens: z.string().default(''),
     /** Log level. */
