@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DEBS=(
   golang-go golang-golang-x-mod-dev golang-golang-x-crypto-dev git redis-server
   golang-github-spf13-cobra-dev golang-github-spf13-viper-dev golang-github-sirupsen-logrus-dev
-  golang-github-stretchr-testify-dev golang-golang-x-text-dev golang-gopkg-yaml.v3-dev golang-gopkg-yaml.v2-dev
+  golang-github-stretchr-testify-dev golang-golang-x-text-dev golang-gopkg-yaml.v3-dev golang-gopkg-yaml.v2-dev chromium
 )
 missing=()
 for p in "${DEBS[@]}"; do

@@ -1,0 +1,122 @@
+// The web dashboard: GET <prefix>/ serves one HTML page, <prefix>/dashboard/<file> its scripts and
+// styles. Plain HTML/CSS/JS read from assets/ at start (no build step, no CDN); the page reads its
+// data from <prefix>/api/ and purges through <prefix>/admin/purge (docs/dashboard.md).
+import { readFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+export interface DashboardUsage {
+  /** GOPROXY value clients use for this server ('' = derive from the request's Host). */
+  readonly goproxy: string;
+  readonly gosumdb: string;
+  readonly goprivate: string;
+}
+
+export interface DashboardRoutesOptions {
+  readonly pathPrefix: string;
+  /** Shown in the "how to use" panel before /api/overview answers (and if it never does). */
+  readonly usage: DashboardUsage;
+}
+
+interface Asset {
+  readonly body: Buffer;
+  readonly type: string;
+  readonly etag: string;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
+
+/** Files served under <prefix>/dashboard/ (index.html is served at <prefix>/ only). */
+const ASSET_FILES = ['dashboard.css', 'dashboard-app.js', 'dashboard-dom.js', 'dashboard-charts.js', 'dashboard-modules.js', 'favicon.svg'];
+
+// Everything the page loads comes from this server: no inline script, no third-party origin.
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The assets directory: next to this module when run from src/ (tsx), or the package's
+ * src/http/dashboard/assets when run from dist/ (tsc does not copy non-TS files).
+ */
+export function dashboardAssetDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'assets'), join(here, '..', '..', '..', 'src', 'http', 'dashboard', 'assets')];
+  const found = candidates.find((d) => existsSync(join(d, 'index.html')));
+  if (!found) throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
+
+function load(dir: string, name: string): Asset {
+  const body = readFileSync(join(dir, name));
+  const ext = name.slice(name.lastIndexOf('.'));
+  return { body, type: TYPES[ext] ?? 'application/octet-stream', etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+
+/** A value as a POSIX shell word (single-quoted when it needs to be). */
+export function shellWord(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The `export NAME=value` lines for a usage object; a value that already is a full line is kept. */
+export function usageLines(usage: DashboardUsage): string[] {
+  const line = (name: string, value: string): string => {
+    if (/^(export\s+)?GO[A-Z]+=/.test(value)) return value.startsWith('export') ? value : `export ${value}`;
+    return value === '' ? `# ${name}: not needed for this server` : `export ${name}=${shellWord(value)}`;
+  };
+  return [line('GOPROXY', usage.goproxy), line('GOSUMDB', usage.gosumdb), line('GOPRIVATE', usage.goprivate)];
+}
+
+function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset, body: Buffer = a.body): FastifyReply {
+  reply
+    .header('content-type', a.type)
+    .header('cache-control', 'no-cache')
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer');
+  if (body === a.body) {
+    reply.header('etag', a.etag);
+    if (req.headers['if-none-match'] === a.etag) return reply.code(304).send();
+  }
+  return reply.code(200).send(body);
+}
+
+/** Fastify plugin (for ProxyServerOptions.plugins) serving the dashboard page and its assets. */
+export function dashboardRoutes(opts: DashboardRoutesOptions) {
+  const dir = dashboardAssetDir();
+  const index = load(dir, 'index.html');
+  const assets = new Map(ASSET_FILES.map((name) => [name, load(dir, name)]));
+  const prefix = opts.pathPrefix;
+  const template = index.body.toString('utf8');
+
+  return (app: FastifyInstance): void => {
+    app.get(`${prefix}/`, async (req, reply) => {
+      const goproxy = opts.usage.goproxy || `${req.protocol}://${req.host}${prefix}`;
+      const lines = usageLines({ ...opts.usage, goproxy });
+      const html = template.replace('{{USAGE}}', escapeHtml(lines.join('\n')));
+      reply.header('content-security-policy', CSP).header('x-frame-options', 'DENY');
+      return sendAsset(req, reply, index, Buffer.from(html, 'utf8'));
+    });
+    if (prefix !== '') app.get(prefix, async (_req, reply) => reply.redirect(`${prefix}/`, 308));
+    app.get<{ Params: { file: string } }>(`${prefix}/dashboard/:file`, async (req, reply) => {
+      const a = assets.get(req.params.file);
+      if (!a) return reply.code(404).header('content-type', 'text/plain; charset=utf-8').send(`not found: ${req.url}\n`);
+      return sendAsset(req, reply, a);
+    });
+  };
+}
