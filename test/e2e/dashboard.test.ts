@@ -1,0 +1,217 @@
+// The web dashboard in a real browser (Debian Chromium, headless) against a real modgate process
+// with an upstream over the module fixture and a checksum database: the page loads only from
+// modgate with no console errors, charts draw after traffic, the module browser shows versions
+// with hashes, a wrong admin token is refused with a clear message, and purging with the right one
+// removes the version (API and cache directory).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ConsoleMessage, Page } from 'playwright-core';
+import { buildFixture, startSumdb, type FixtureModule, type SumdbServer } from '../support/gohelper.js';
+import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
+import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
+import { launchBrowser, type TestBrowser } from '../support/browser.js';
+import { escapePath, escapeVersion } from '../../src/module/escape.js';
+
+const TOKEN = 'dashboard-test-token';
+const SCREENSHOT = fileURLToPath(new URL('../../test-artifacts/dashboard.png', import.meta.url));
+const T = { timeout: 120_000 };
+const CHARTS = ['chart-hit', 'chart-rate', 'chart-latency'];
+// Page-side code as strings: this project's TypeScript has no DOM types.
+const COUNT_COLOURED = `(() => {
+  const c = document.getElementById(ID);
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] > 0 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+  }
+  return n;
+})()`;
+
+let sumdb: SumdbServer;
+let upstream: FileProxyServer;
+let mg: ModgateProcess;
+let browser: TestBrowser;
+let page: Page;
+let work: string;
+let cacheDir: string;
+/** The module the browser looks at: two cached versions, the first one gets purged. */
+let target: FixtureModule;
+let purged: string;
+let kept: string;
+let others: FixtureModule[];
+
+interface ConsoleEntry {
+  readonly type: string;
+  readonly text: string;
+  /** Logged while the wrong-token step expected a 403 from admin/purge. */
+  readonly expected403: boolean;
+}
+const consoleErrors: ConsoleEntry[] = [];
+const requested: string[] = [];
+let expecting403 = false;
+
+interface VersionsAnswer {
+  versions: Array<{ version: string; ziphash?: string; verified: string; files: string[] }>;
+}
+
+async function get(path: string): Promise<Response> {
+  const res = await fetch(`${mg.url}${path}`);
+  await res.arrayBuffer();
+  return res;
+}
+
+async function versionsOf(path: string): Promise<VersionsAnswer['versions']> {
+  const res = await fetch(`${mg.url}/api/modules/versions?path=${encodeURIComponent(path)}`);
+  if (res.status === 404) return [];
+  assert.equal(res.status, 200, `api/modules/versions: HTTP ${res.status}`);
+  return ((await res.json()) as VersionsAnswer).versions;
+}
+
+const cachedZip = (m: string, v: string) => join(cacheDir, escapePath(m), '@v', `${escapeVersion(v)}.zip`);
+const exists = (file: string) => stat(file).then(() => true, () => false);
+
+/** Fails on any console error, page error or request to another origin so far. */
+function assertCleanPage(): void {
+  const unexpected = consoleErrors.filter((e) => !(e.expected403 && /status of 403/.test(e.text)));
+  assert.deepEqual(unexpected, [], 'console errors / page errors');
+  const origin = new URL(mg.url).origin;
+  const foreign = requested.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin);
+  assert.deepEqual(foreign, [], 'requests to hosts other than modgate');
+}
+
+before(async () => {
+  const fixture = await buildFixture();
+  const usable = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '');
+  const multi = usable.find((m) => m.versions.length >= 2);
+  assert.ok(multi, 'the fixture has no module with two versions');
+  target = multi;
+  purged = target.selected;
+  kept = target.versions.find((v) => v !== purged)!;
+  others = usable.filter((m) => m !== target).slice(0, 2);
+
+  work = await mkdtemp(join(tmpdir(), 'modgate-dashboard-'));
+  cacheDir = join(work, 'cache');
+  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
+  upstream = await startFileProxy({ dir: fixture.proxyDir });
+  mg = await startModgate({ args: ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--admin-tokens', TOKEN] });
+
+  // Traffic: misses, then hits, for a few modules.
+  const fetches: Array<[FixtureModule, string]> = [[target, purged], [target, kept], ...others.map((m): [FixtureModule, string] => [m, m.selected])];
+  for (let round = 0; round < 2; round++) {
+    for (const [m, v] of fetches) {
+      const base = `/${escapePath(m.path)}/@v`;
+      for (const file of [`${escapeVersion(v)}.info`, `${escapeVersion(v)}.mod`, `${escapeVersion(v)}.zip`]) {
+        const res = await get(`${base}/${file}`);
+        assert.equal(res.status, 200, `GET ${base}/${file}`);
+      }
+    }
+    assert.equal((await get(`/${escapePath(target.path)}/@v/list`)).status, 200);
+  }
+  assert.ok(await exists(cachedZip(target.path, purged)), 'the zip to purge is not in the cache dir');
+
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push({ type: m.type(), text: m.text(), expected403: expecting403 });
+  });
+  page.on('pageerror', (err) => consoleErrors.push({ type: 'pageerror', text: err.message, expected403: false }));
+  page.on('request', (r) => requested.push(r.url()));
+});
+
+after(async () => {
+  await browser?.close();
+  await mg?.kill();
+  await upstream?.stop();
+  await sumdb?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+test('the dashboard loads from modgate alone, with the usage lines and no console errors', T, async () => {
+  const res = await page.goto(`${mg.url}/?refresh=1`);
+  assert.equal(res?.status(), 200);
+  await page.waitForFunction('Number(document.body.dataset.refreshed ?? 0) >= 1');
+  assert.match((await page.locator('#usage-lines').textContent()) ?? '', new RegExp(`export GOPROXY=${mg.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`));
+  assert.equal(await page.locator('#overview-error').isHidden(), true, await page.locator('#overview-error').textContent() ?? '');
+  await page.locator('#requests-table tbody code', { hasText: escapePath(target.path) }).first().waitFor();
+  await page.waitForFunction(`!/^[–-]?$/.test(document.getElementById('tile-cache').textContent)`);
+  assertCleanPage();
+});
+
+test('charts render the traffic: hit ratio, request rate, latency', T, async () => {
+  await page.waitForFunction(`${JSON.stringify(CHARTS)}.every((id) => Number(document.getElementById(id).dataset.points) > 0)`);
+  for (const id of CHARTS) {
+    const box = await page.locator(`#${id}`).boundingBox();
+    assert.ok(box && box.width > 100 && box.height > 50, `${id} has no size: ${JSON.stringify(box)}`);
+    // Coloured pixels (the series; grid and labels are grey) prove something was drawn.
+    const coloured = await page.evaluate<number>(COUNT_COLOURED.replace('ID', JSON.stringify(id)));
+    assert.ok(coloured > 5, `${id}: no data drawn (${coloured} coloured pixels)`);
+  }
+  assert.doesNotMatch((await page.locator('#sum-rate').textContent()) ?? '', /No requests/);
+  assertCleanPage();
+});
+
+test('the module browser finds a module and shows its versions with hashes and verification', T, async () => {
+  const q = target.path.split('/').pop()!;
+  await page.locator('#module-q').fill(q);
+  await page.locator('#module-search button[type=submit]').click();
+  const row = page.locator(`#modules-table tbody tr[data-module="${target.path}"]`);
+  await row.waitFor();
+  await row.locator('button.link').click();
+  const api = await versionsOf(target.path);
+  for (const v of [purged, kept]) {
+    const vrow = page.locator(`#versions-table tbody tr[data-version="${v}"]`);
+    await vrow.waitFor();
+    const expected = api.find((x) => x.version === v);
+    assert.ok(expected, `api lists no ${v}`);
+    assert.match(expected.ziphash ?? '', /^h1:/);
+    assert.equal(await vrow.locator('td.hash code').getAttribute('title'), expected.ziphash);
+    assert.match((await vrow.textContent()) ?? '', expected.verified === 'sumdb' ? /checksum DB/ : new RegExp(expected.verified));
+  }
+  await mkdir(dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  assertCleanPage();
+});
+
+/** Clicks a version's Purge button twice (the second click confirms). */
+async function purgeVersion(version: string): Promise<void> {
+  const button = page.locator(`#versions-table tbody tr[data-version="${version}"] button.danger`);
+  await button.click();
+  await page.locator(`#versions-table tbody tr[data-version="${version}"] button.danger.armed`).waitFor();
+  await button.click();
+}
+
+test('a wrong admin token shows a clear error and purges nothing', T, async () => {
+  await page.locator('#admin-token').fill('not-the-token');
+  await page.locator('#token-save').click();
+  expecting403 = true;
+  try {
+    await purgeVersion(purged);
+    await page.locator('#purge-message.error', { hasText: '403' }).waitFor();
+  } finally {
+    expecting403 = false;
+  }
+  assert.match((await page.locator('#purge-message').textContent()) ?? '', /token was rejected/);
+  assert.ok(await exists(cachedZip(target.path, purged)), 'the zip was removed despite the wrong token');
+  assert.ok((await versionsOf(target.path)).some((v) => v.version === purged));
+  assertCleanPage();
+});
+
+test('purging a version with the admin token removes it from the API and the cache directory', T, async () => {
+  await page.locator('#admin-token').fill(TOKEN);
+  await page.locator('#token-save').click();
+  assert.equal(await page.evaluate(`sessionStorage.getItem('modgate.adminToken')`), TOKEN);
+  await purgeVersion(purged);
+  await page.locator('#purge-message.ok', { hasText: 'Purged' }).waitFor();
+  await page.locator(`#versions-table tbody tr[data-version="${purged}"]`).waitFor({ state: 'detached' });
+  await page.locator(`#versions-table tbody tr[data-version="${kept}"]`).waitFor();
+  const left = (await versionsOf(target.path)).map((v) => v.version);
+  assert.ok(!left.includes(purged), `api still lists ${purged}: ${left.join(', ')}`);
+  assert.ok(left.includes(kept), `api lost ${kept}`);
+  assert.equal(await exists(cachedZip(target.path, purged)), false, 'the purged zip is still in the cache dir');
+  assert.ok(await exists(cachedZip(target.path, kept)), 'the other version was removed too');
+  assertCleanPage();
+});
