@@ -161,18 +161,18 @@ test('the module browser finds a module and shows its versions with hashes and v
   const row = page.locator(`#modules-table tbody tr[data-module="${target.path}"]`);
   await row.waitFor();
   await row.locator('button.link').click();
+  for (const v of [purged, kept]) await page.locator(`#versions-table tbody tr[data-version="${v}"]`).waitFor();
+  await mkdir(dirname(SCREENSHOT), { recursive: true });
+  await page.screenshot({ path: SCREENSHOT, fullPage: true });
   const api = await versionsOf(target.path);
   for (const v of [purged, kept]) {
     const vrow = page.locator(`#versions-table tbody tr[data-version="${v}"]`);
-    await vrow.waitFor();
     const expected = api.find((x) => x.version === v);
     assert.ok(expected, `api lists no ${v}`);
     assert.match(expected.ziphash ?? '', /^h1:/);
     assert.equal(await vrow.locator('td.hash code').getAttribute('title'), expected.ziphash);
     assert.match((await vrow.textContent()) ?? '', expected.verified === 'sumdb' ? /checksum DB/ : new RegExp(expected.verified));
   }
-  await mkdir(dirname(SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
   assertCleanPage();
 });
 
@@ -214,4 +214,21 @@ test('purging a version with the admin token removes it from the API and the cac
   assert.equal(await exists(cachedZip(target.path, purged)), false, 'the purged zip is still in the cache dir');
   assert.ok(await exists(cachedZip(target.path, kept)), 'the other version was removed too');
   assertCleanPage();
+});
+
+test('an endpoint that fails blanks only its own panel, with the status shown', T, async () => {
+  const other = await browser.context.newPage();
+  const errors: string[] = [];
+  other.on('pageerror', (err) => errors.push(err.message));
+  other.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 500/.test(m.text())) errors.push(m.text());
+  });
+  await other.route('**/api/timeseries*', (route) => route.fulfill({ status: 500, contentType: 'text/plain', body: 'internal error (test)' }));
+  await other.goto(`${mg.url}/`);
+  await other.locator('#charts-error', { hasText: 'HTTP 500' }).waitFor();
+  await other.locator('#refresh-status', { hasText: '1 of 4 data sources failed' }).waitFor();
+  assert.equal(await other.locator('#overview-error').isHidden(), true);
+  await other.locator('#requests-table tbody code').first().waitFor();
+  assert.deepEqual(errors, []);
+  await other.close();
 });

@@ -1,6 +1,7 @@
 // The web dashboard: GET <prefix>/ serves one HTML page, <prefix>/dashboard/<file> its scripts and
 // styles. Plain HTML/CSS/JS read from assets/ at start (no build step, no CDN); the page reads its
-// data from <prefix>/api/ and purges through <prefix>/admin/purge (docs/dashboard.md).
+// data from <prefix>/api/ and purges through <prefix>/admin/purge (docs/dashboard.md). Requests
+// are of kind 'dashboard' (kept out of the request statistics).
 import { readFileSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
@@ -106,6 +107,7 @@ export function dashboardRoutes(opts: DashboardRoutesOptions) {
 
   return (app: FastifyInstance): void => {
     app.get(`${prefix}/`, async (req, reply) => {
+      req.flow.kind = 'dashboard';
       const goproxy = opts.usage.goproxy || `${req.protocol}://${req.host}${prefix}`;
       const lines = usageLines({ ...opts.usage, goproxy });
       const html = template.replace('{{USAGE}}', escapeHtml(lines.join('\n')));
@@ -114,6 +116,7 @@ export function dashboardRoutes(opts: DashboardRoutesOptions) {
     });
     if (prefix !== '') app.get(prefix, async (_req, reply) => reply.redirect(`${prefix}/`, 308));
     app.get<{ Params: { file: string } }>(`${prefix}/dashboard/:file`, async (req, reply) => {
+      req.flow.kind = 'dashboard';
       const a = assets.get(req.params.file);
       if (!a) return reply.code(404).header('content-type', 'text/plain; charset=utf-8').send(`not found: ${req.url}\n`);
       return sendAsset(req, reply, a);

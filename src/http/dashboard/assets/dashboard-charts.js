@@ -109,7 +109,7 @@ function draw(canvas) {
     ctx.stroke();
     for (const [px, py] of dots) {
       ctx.beginPath();
-      ctx.arc(px, py, 2.5, 0, Math.PI * 2);
+      ctx.arc(px, py, 3.5, 0, Math.PI * 2);
       ctx.fill();
     }
   }

@@ -154,7 +154,9 @@ export async function showVersions(path) {
         'tr',
         { dataset: { version: v.version } },
         el('td', null, el('code', null, v.version)),
-        el('td', { class: 'nowrap', title: fmtDateTime(v.time) }, fmtDate(v.time)),
+        v.time
+          ? el('td', { class: 'nowrap', title: `version time ${fmtDateTime(v.time)}` }, fmtDate(v.time))
+          : el('td', { class: 'nowrap', title: `cached ${fmtDateTime(v.modified)}` }, fmtDate(v.modified)),
         el('td', { class: 'nowrap' }, (v.files ?? []).join(' ')),
         el('td', { class: 'num' }, fmtBytes(v.zipBytes)),
         el('td', { class: 'hash' }, v.ziphash ? el('code', { title: v.ziphash }, v.ziphash) : '–'),
@@ -168,7 +170,7 @@ export async function showVersions(path) {
   } catch (err) {
     if (seq !== versionsSeq) return;
     table.hidden = false;
-    fillTable(table, [], `Versions unavailable: ${err.message}`);
+    fillTable(table, [], err.status === 404 ? 'No version of this module is cached (any more).' : `Versions unavailable: ${err.message}`);
   }
 }
 
