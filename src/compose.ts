@@ -23,6 +23,9 @@ import type { IntegrityGate } from './cache/integrity-gate.js';
 import { createProxyServer, type ReadinessCheck } from './http/proxy-server.js';
 import { sumdbRoutes } from './http/sumdb-routes.js';
 import { adminRoutes } from './http/admin-routes.js';
+import { apiRoutes } from './http/api-routes.js';
+import { createOperations } from './compose-operations.js';
+import { createRequestStats } from './observe/request-stats.js';
 import { createTokenChecker, parseTokens } from './http/admin-auth.js';
 import { parseGosumdb, type GosumdbConfig } from './sumdb/gosumdb.js';
 import { createSumdbClient } from './sumdb/sumdb-client.js';
@@ -241,9 +244,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const scale = await createScaleParts(config, logger);
   const { storage, tempDir } = scale;
   const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
+  const stats = createRequestStats();
   const routing = createRouting(config, {
     logger,
     observe: (o) => {
+      stats.recordUpstream(o.upstream, o.outcome, o.ms, o.error);
       metrics.upstreamFetches.inc({ upstream: o.upstream, kind: o.kind, outcome: o.outcome });
       if (o.outcome === 'ok') metrics.upstreamDuration.observe({ upstream: o.upstream, kind: o.kind }, o.ms / 1000);
     },
@@ -268,6 +273,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     queryTtlMs: config.queryTtlSeconds * 1000,
     onBackgroundError: (err, what) => logger.warn({ err: (err as Error).message, what }, 'background revalidation failed'),
   });
+  const operations = createOperations({
+    config,
+    storage,
+    cache,
+    events,
+    purgeBus: scale.purgeBus,
+    logger,
+    nosumdb: nosumdbPatterns(config),
+    stats,
+    forked: () => (verification.databases.length === 0 ? 'off' : verification.databases.map((d) => ({ name: d.name, forked: d.client.forked }))),
+  });
   const app = await createProxyServer({
     cache,
     storage,
@@ -276,6 +292,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     shortMaxAge: config.listTtlSeconds,
     negativeMaxAge: config.negativeTtlSeconds,
     metrics,
+    onFlow: (e) => {
+      operations.stats.record(e);
+      if (e.status === 200 && e.module !== undefined && e.version !== undefined && (e.kind === 'info' || e.kind === 'mod' || e.kind === 'zip')) {
+        operations.inventory.touch(e.module, e.version);
+      }
+    },
     readiness: [
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },
@@ -284,7 +306,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     ],
     plugins: [
       sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config) }),
-      adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events }),
+      adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events, ops: operations.ops }),
+      apiRoutes({ pathPrefix: config.pathPrefix, ops: operations.ops }),
     ],
   });
   // A purge on any replica makes every replica forget its remembered answers for that path.
@@ -308,6 +331,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
         clearTimeout(timer);
         cache.abort('server stopped');
         unsubscribe();
+        await operations.close();
         await routing.close();
         await scale.close();
       }

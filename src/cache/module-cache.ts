@@ -65,6 +65,8 @@ export interface ModuleCache {
   info(path: string, version: string, canonical: boolean): Promise<CachedObject>;
   mod(path: string, version: string): Promise<CachedObject>;
   zip(path: string, version: string): Promise<CachedObject>;
+  /** Refetches list and @latest from the upstreams now (ignoring freshness). */
+  revalidate(path: string): Promise<{ list: CachedObject; latest: CachedObject | undefined }>;
   /** Forgets negative and query answers of a module path (after a purge); `path` '' forgets all. */
   forget(path: string): Promise<void>;
   /** Aborts every fill in progress (shutdown); their temp files are removed. */
@@ -148,12 +150,12 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     });
   }
 
-  /** list and @latest: TTL, stale-while-revalidate, stale-if-error. */
-  async function refreshable(path: string, key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void): Promise<CachedObject> {
+  /** list and @latest: TTL, stale-while-revalidate, stale-if-error; `force` skips freshness. */
+  async function refreshable(path: string, key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void, force = false): Promise<CachedObject> {
     const fill = () =>
       coordinator.run(key, async (ctx) => {
         // Another replica (or an earlier fill) may have refreshed it meanwhile.
-        const current = await storage.stat(key);
+        const current = force ? undefined : await storage.stat(key);
         if (current && now() - current.modified.getTime() < opts.listTtlMs) {
           const body = await storage.get(key);
           if (body) return fromBytes(key, body, 'hit', 'cache', false, current.modified);
@@ -168,6 +170,10 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         return fromBytes(key, value, 'miss', source, false);
       });
 
+    if (force) {
+      await freshness.deleteNegative(key);
+      return fill();
+    }
     const st = await storage.stat(key);
     if (st) {
       const age = now() - st.modified.getTime();
@@ -226,14 +232,23 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     });
   }
 
+  const list = (path: string, force = false) =>
+    refreshable(path, listKey(path), `${path}/@v/list`, (u) => u.list(path, controller.signal), () => undefined, force);
+  const latest = (path: string, force = false) =>
+    refreshable(path, latestKey(path), `${path}@latest`, (u) => u.latest(path, controller.signal), (b, source) => {
+      checkInfo({ path, version: 'latest', source, query: true }, b);
+    }, force);
+
   return {
-    list(path) {
-      return refreshable(path, listKey(path), `${path}/@v/list`, (u) => u.list(path, controller.signal), () => undefined);
-    },
-    latest(path) {
-      return refreshable(path, latestKey(path), `${path}@latest`, (u) => u.latest(path, controller.signal), (b, source) => {
-        checkInfo({ path, version: 'latest', source, query: true }, b);
+    list: (path) => list(path),
+    latest: (path) => latest(path),
+    async revalidate(path) {
+      const l = await list(path, true);
+      const lt = await latest(path, true).catch((err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
       });
+      return { list: l, latest: lt };
     },
     async info(path, version, canonical) {
       if (canonical) return immutableSmall('info', path, version);

@@ -87,6 +87,12 @@ export const configSchema = z
       .default([]),
     /** Extra git config for direct mode: `key=value` entries separated by newlines or ';' (or an array in the config file). */
     gitConfig: z.union([z.string(), z.array(z.string())]).default([]),
+    /** GC size budget in bytes for module files (0 = no scheduled GC); LRU versions go first, prewarm-pinned ones stay. */
+    gcMaxBytes: z.number().int().min(0).default(0),
+    /** Seconds between scheduled GC runs (when gcMaxBytes > 0). */
+    gcIntervalSeconds: z.number().int().min(10).max(86400 * 7).default(3600),
+    /** GC never removes a version written less than this many seconds ago (protects fresh downloads). */
+    gcMinAgeSeconds: z.number().int().min(0).max(86400).default(60),
     /** Admin API bearer tokens, comma-separated; none = admin API off. */
     adminTokens: z.string().default(''),
     /** Log level. */

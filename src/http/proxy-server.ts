@@ -9,6 +9,7 @@ import { statusOf } from './error-status.js';
 import { parseProxyPath, type ProxyRequest } from './request-path.js';
 import { sendObject } from './send-object.js';
 import type { Metrics } from '../observe/metrics.js';
+import type { FlowEntry } from '../observe/request-stats.js';
 
 /** What one request did, for the request-flow log line. */
 export interface RequestFlow {
@@ -41,6 +42,8 @@ export interface ProxyServerOptions {
   readonly negativeMaxAge: number;
   readonly readiness: readonly ReadinessCheck[];
   readonly metrics?: Metrics;
+  /** Called with each finished request's flow entry (dashboard statistics, LRU access times). */
+  readonly onFlow?: (e: FlowEntry) => void;
   /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */
   readonly plugins?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -86,6 +89,20 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       opts.metrics.requestDuration.observe({ kind: f.kind, result }, reply.elapsedTime / 1000);
       if (req.method === 'GET') opts.metrics.bytesServed.inc({ kind: f.kind }, bytes);
     }
+    const latencyMs = Math.round(reply.elapsedTime * 100) / 100;
+    opts.onFlow?.({
+      time: new Date().toISOString(),
+      method: req.method,
+      path: req.url,
+      ...(f.module !== undefined ? { module: f.module } : {}),
+      ...(f.version !== undefined ? { version: f.version } : {}),
+      kind: f.kind ?? 'other',
+      cache: f.cache ?? 'bypass',
+      source: f.source ?? 'none',
+      status: reply.statusCode,
+      bytes,
+      latencyMs,
+    });
     opts.logger.info(
       {
         reqId: req.id,
@@ -98,7 +115,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
         source: f.source ?? 'none',
         status: reply.statusCode,
         bytes,
-        latency_ms: Math.round(reply.elapsedTime * 100) / 100,
+        latency_ms: latencyMs,
       },
       'request',
     );

@@ -1,0 +1,159 @@
+// Composition of the operations side: request statistics, cache inventory (browse, purge, GC),
+// prewarm jobs (run through this server's own URL with the prewarm client), the overview.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Config } from './config/config-schema.js';
+import type { ModuleCache } from './cache/module-cache.js';
+import { createCacheInventory, type CacheInventory } from './cache/cache-inventory.js';
+import { createJobRegistry } from './cache/job-registry.js';
+import type { PurgeBus } from './coordination/freshness-store.js';
+import type { EventLog } from './observe/event-log.js';
+import type { Logger } from './observe/logger.js';
+import type { RequestStats } from './observe/request-stats.js';
+import type { Storage } from './storage/storage.js';
+import { matchPrefixPatterns } from './module/patterns.js';
+import type { Operations, Overview } from './http/operations.js';
+import { prewarm } from './cli/prewarm-run.js';
+
+export interface OperationsParts {
+  readonly ops: Operations;
+  readonly stats: RequestStats;
+  readonly inventory: CacheInventory;
+  close(): Promise<void>;
+}
+
+/** Writes a prewarm body to a file whose name tells prewarm what it is; returns the inputs. */
+async function prewarmInputs(text: string, dir: string): Promise<string[]> {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('//'));
+  if (/^module\s/m.test(text)) {
+    await writeFile(join(dir, 'go.mod'), text);
+    return [join(dir, 'go.mod')];
+  }
+  if (lines.every((l) => /^\S+ \S+ h1:\S+$/.test(l))) {
+    await writeFile(join(dir, 'go.sum'), text);
+    return [join(dir, 'go.sum')];
+  }
+  return lines;
+}
+
+export function createOperations(deps: {
+  config: Config;
+  storage: Storage;
+  cache: ModuleCache;
+  events: EventLog;
+  purgeBus: PurgeBus;
+  logger: Logger;
+  nosumdb: string;
+  forked: () => Array<{ name: string; forked: boolean }> | 'off';
+  stats: RequestStats;
+}): OperationsParts {
+  const startedAt = Date.now();
+  const { stats } = deps;
+  const inventory = createCacheInventory({
+    storage: deps.storage,
+    gcMinAgeMs: deps.config.gcMinAgeSeconds * 1000,
+    onPurged: async (path) => {
+      await deps.purgeBus.publish(path);
+    },
+  });
+  const jobs = createJobRegistry();
+
+  const flushTimer = setInterval(() => void inventory.flush().catch(() => undefined), 30_000);
+  flushTimer.unref();
+  let gcTimer: NodeJS.Timeout | undefined;
+  if (deps.config.gcMaxBytes > 0) {
+    gcTimer = setInterval(() => {
+      inventory
+        .gc({ maxBytes: deps.config.gcMaxBytes })
+        .then(async (r) => {
+          if (r.removed.length > 0) await deps.events.record('gc', `scheduled GC removed ${r.removed.length} versions (${r.freedBytes} bytes)`, { removed: r.removed.length, freedBytes: r.freedBytes });
+        })
+        .catch((err: unknown) => deps.logger.warn({ err: (err as Error).message }, 'scheduled GC failed'));
+    }, deps.config.gcIntervalSeconds * 1000);
+    gcTimer.unref();
+  }
+
+  const ops: Operations = {
+    stats,
+    events: deps.events,
+    inventory,
+    jobs,
+    async overview(baseUrl): Promise<Overview> {
+      const inv = await inventory.scan();
+      const t = stats.totals;
+      const served = t.hits + t.misses + t.stale + t.negative;
+      const privatePatterns = deps.config.private;
+      const db = deps.forked();
+      return {
+        version: '0.1.0',
+        startedAt: new Date(startedAt).toISOString(),
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        upstreams: stats.upstreams(),
+        sumdb: db,
+        cache: {
+          objects: inv.objects,
+          bytes: inv.bytes,
+          versions: [...inv.modules.values()].reduce((n, m) => n + m.versions.size, 0),
+          modules: inv.modules.size,
+          scannedAt: new Date(inv.scannedAt).toISOString(),
+        },
+        totals: { ...t, hitRatio: served > 0 ? (t.hits + t.stale) / served : null },
+        usage: {
+          goproxy: `export GOPROXY=${baseUrl}`,
+          gosumdb: db === 'off' ? 'export GOSUMDB=off  # verification is off on this server' : `export GOSUMDB=${db.map((d) => d.name).join(',')}  # verified through ${baseUrl}/sumdb/`,
+          goprivate: privatePatterns ? `export GONOSUMDB=${privatePatterns}  # private paths: modgate fetches them from git; keep GOPROXY pointed here` : 'export GOPRIVATE=  # none configured on this server',
+        },
+      };
+    },
+    verificationOf(path) {
+      if (matchPrefixPatterns(deps.nosumdb, path)) return 'pinned';
+      return deps.forked() === 'off' ? 'unverified' : 'sumdb';
+    },
+    async refresh(path) {
+      const r = await deps.cache.revalidate(path);
+      const list = (r.list.body?.toString('utf8') ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== '');
+      let latest: string | undefined;
+      if (r.latest?.body) latest = (JSON.parse(r.latest.body.toString('utf8')) as { Version: string }).Version;
+      return { module: path, list, ...(latest !== undefined ? { latest } : {}) };
+    },
+    async prewarm(text, baseUrl) {
+      const dir = await mkdtemp(join(tmpdir(), 'modgate-prewarm-'));
+      const inputs = await prewarmInputs(text, dir);
+      return jobs.start('prewarm', async (progress) => {
+        try {
+          const report = await prewarm({
+            inputs,
+            proxy: baseUrl,
+            concurrency: 8,
+            retries: 2,
+            timeoutMs: deps.config.upstreamTimeoutMs * 2,
+            onProgress: (p) => {
+              progress.set({ total: p.total, done: p.done });
+              if (p.last.status === 'failed') progress.error(`${p.last.path}@${p.last.version} .${p.last.kind}: ${p.last.reason ?? 'failed'}`);
+            },
+          });
+          progress.set({ failed: report.totals.all.failed });
+          for (const e of report.errors) progress.error(e);
+          await inventory.pin(`prewarm-${Date.now()}`, report.modules.map((m) => `${m.path}@${m.version}`));
+          return { totals: report.totals, modules: report.modules.length };
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    },
+    gc(opts) {
+      return inventory.gc({ maxBytes: opts.maxBytes ?? deps.config.gcMaxBytes, dryRun: opts.dryRun });
+    },
+  };
+  return {
+    ops,
+    stats,
+    inventory,
+    async close() {
+      clearInterval(flushTimer);
+      if (gcTimer) clearInterval(gcTimer);
+      await inventory.flush().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Read-only JSON for the dashboard under <prefix>/api/ (no token): overview, time series, recent
+// requests, events, and the module browser. Writes live in the admin API.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ModgateError } from '../errors/modgate-error.js';
+import { versionsNewestFirst } from '../cache/cache-inventory.js';
+import type { Operations } from './operations.js';
+
+export function baseUrlOf(req: FastifyRequest, pathPrefix: string): string {
+  const host = req.headers.host ?? 'localhost';
+  return `${req.protocol}://${host}${pathPrefix}`;
+}
+
+const clamp = (v: unknown, def: number, max: number): number => Math.min(max, Math.max(1, Number(v ?? def) || def));
+
+export function apiRoutes(opts: { pathPrefix: string; ops: Operations }) {
+  const { ops } = opts;
+  return (app: FastifyInstance): void => {
+    void app.register(
+      async (api) => {
+        api.addHook('onRequest', async (req) => {
+          req.flow.kind = 'api';
+        });
+        api.get('/overview', async (req) => ops.overview(baseUrlOf(req, opts.pathPrefix)));
+        api.get<{ Querystring: { minutes?: string } }>('/timeseries', async (req) => ({
+          stepSeconds: 10,
+          points: ops.stats.series(clamp(req.query.minutes, 60, 60)),
+        }));
+        api.get<{ Querystring: { limit?: string } }>('/requests', async (req) => ({ requests: ops.stats.recent(clamp(req.query.limit, 100, 500)) }));
+        api.get<{ Querystring: { limit?: string } }>('/events', async (req) => ({ events: await ops.events.recent({ limit: clamp(req.query.limit, 50, 500) }) }));
+        api.get<{ Querystring: { q?: string; limit?: string } }>('/modules', async (req) => {
+          const inv = await ops.inventory.scan();
+          const q = (req.query.q ?? '').toLowerCase();
+          const modules = [...inv.modules.values()]
+            .filter((m) => m.path.toLowerCase().includes(q))
+            .sort((a, b) => a.path.localeCompare(b.path))
+            .slice(0, clamp(req.query.limit, 100, 1000))
+            .map((m) => {
+              const vs = [...m.versions.values()];
+              const lastAccess = Math.max(0, ...vs.map((v) => v.lastAccess ?? 0));
+              return {
+                path: m.path,
+                versions: vs.length,
+                bytes: vs.reduce((n, v) => n + v.bytes, 0),
+                ...(lastAccess > 0 ? { lastAccess: new Date(lastAccess).toISOString() } : {}),
+              };
+            });
+          return { modules, scannedAt: new Date(inv.scannedAt).toISOString() };
+        });
+        api.get<{ Querystring: { path?: string } }>('/modules/versions', async (req) => {
+          const path = req.query.path;
+          if (!path) throw new ModgateError('INVALID_REQUEST', 'missing ?path=<module path>');
+          const mod = (await ops.inventory.scan()).modules.get(path);
+          if (!mod) throw new ModgateError('NOT_FOUND', `${path} is not in the cache`);
+          const verified = ops.verificationOf(path);
+          return {
+            path,
+            versions: versionsNewestFirst(mod).map((v) => ({
+              version: v.version,
+              files: v.files.filter((f) => f !== 'ziphash').sort(),
+              bytes: v.bytes,
+              ...(v.zipBytes !== undefined ? { zipBytes: v.zipBytes } : {}),
+              verified: v.files.includes('zip') || v.files.includes('mod') ? verified : 'unverified',
+              modified: new Date(v.modified).toISOString(),
+              ...(v.lastAccess !== undefined ? { lastAccess: new Date(v.lastAccess).toISOString() } : {}),
+            })),
+          };
+        });
+      },
+      { prefix: `${opts.pathPrefix}/api` },
+    );
+  };
+}

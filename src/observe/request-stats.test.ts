@@ -1,0 +1,47 @@
+// Request statistics: buckets, totals, percentiles, recent entries and upstream health.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequestStats, percentile, type FlowEntry } from './request-stats.js';
+
+const entry = (over: Partial<FlowEntry>): FlowEntry => ({
+  time: '2026-01-01T00:00:00Z', method: 'GET', path: '/x', kind: 'zip', cache: 'hit', source: 'cache', status: 200, bytes: 1, latencyMs: 1, ...over,
+});
+
+test('percentile picks nearest-rank values', () => {
+  const xs = Array.from({ length: 100 }, (_, i) => i + 1);
+  assert.equal(percentile(xs, 50), 50);
+  assert.equal(percentile(xs, 99), 99);
+  assert.equal(percentile([], 50), null);
+  assert.equal(percentile([7], 99), 7);
+});
+
+test('series buckets by 10 s, totals count results, admin traffic is ignored', () => {
+  let t = 1_000_000_000_000;
+  const s = createRequestStats(() => t);
+  s.record(entry({ cache: 'hit', latencyMs: 2 }));
+  s.record(entry({ cache: 'miss', latencyMs: 40 }));
+  s.record(entry({ kind: 'admin' }));
+  t += 10_000;
+  s.record(entry({ status: 502, cache: 'bypass', latencyMs: 9 }));
+  s.record(entry({ cache: 'stale' }));
+  const pts = s.series(60);
+  assert.equal(pts.length, 2);
+  assert.deepEqual([pts[0]!.requests, pts[0]!.hits, pts[0]!.misses, pts[0]!.errors], [2, 1, 1, 0]);
+  assert.equal(pts[0]!.p99Ms, 40);
+  assert.equal(pts[1]!.errors, 1);
+  assert.deepEqual({ ...s.totals }, { requests: 4, hits: 1, misses: 1, stale: 1, negative: 0, errors: 1 });
+  assert.equal(s.recent(2)[0]!.cache, 'stale');
+});
+
+test('upstream health keeps errors, last error and latency', () => {
+  const s = createRequestStats();
+  s.recordUpstream('https://a', 'ok', 10);
+  s.recordUpstream('https://a', 'not_found', 1);
+  s.recordUpstream('https://a', 'error', 5, 'boom');
+  const [a] = s.upstreams();
+  assert.equal(a!.requests, 3);
+  assert.equal(a!.errors, 1);
+  assert.equal(a!.notFound, 1);
+  assert.equal(a!.lastError, 'boom');
+  assert.equal(a!.p50Ms, 10);
+});

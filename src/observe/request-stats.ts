@@ -1,0 +1,168 @@
+// In-memory request statistics for the dashboard: a one-hour time series in 10 s buckets (counts
+// and latency percentiles), the most recent request-flow entries, and per-upstream health.
+
+export interface FlowEntry {
+  readonly time: string;
+  readonly method: string;
+  readonly path: string;
+  readonly module?: string;
+  readonly version?: string;
+  readonly kind: string;
+  readonly cache: string;
+  readonly source: string;
+  readonly status: number;
+  readonly bytes: number;
+  readonly latencyMs: number;
+}
+
+export interface SeriesPoint {
+  readonly t: number;
+  readonly requests: number;
+  readonly hits: number;
+  readonly misses: number;
+  readonly errors: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+export interface UpstreamHealth {
+  readonly name: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly notFound: number;
+  readonly lastError?: string;
+  readonly lastErrorAt?: string;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+}
+
+export interface Totals {
+  requests: number;
+  hits: number;
+  misses: number;
+  stale: number;
+  negative: number;
+  errors: number;
+}
+
+const STEP_MS = 10_000;
+const BUCKETS = 360;
+const SAMPLES_PER_BUCKET = 256;
+const RECENT = 500;
+
+interface Bucket {
+  t: number;
+  requests: number;
+  hits: number;
+  misses: number;
+  errors: number;
+  latencies: number[];
+}
+
+interface UpstreamState {
+  requests: number;
+  errors: number;
+  notFound: number;
+  lastError?: string;
+  lastErrorAt?: string;
+  latencies: number[];
+}
+
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[i]! * 100) / 100;
+}
+
+export interface RequestStats {
+  readonly totals: Readonly<Totals>;
+  record(e: FlowEntry): void;
+  recordUpstream(name: string, outcome: 'ok' | 'not_found' | 'error', ms: number, error?: string): void;
+  series(minutes: number): SeriesPoint[];
+  recent(limit: number): FlowEntry[];
+  upstreams(): UpstreamHealth[];
+}
+
+export function createRequestStats(now: () => number = Date.now): RequestStats {
+  const buckets: Bucket[] = [];
+  const recent: FlowEntry[] = [];
+  const totals: Totals = { requests: 0, hits: 0, misses: 0, stale: 0, negative: 0, errors: 0 };
+  const ups = new Map<string, UpstreamState>();
+
+  const bucketFor = (t: number): Bucket => {
+    const start = Math.floor(t / STEP_MS) * STEP_MS;
+    let last = buckets.at(-1);
+    if (!last || last.t !== start) {
+      last = { t: start, requests: 0, hits: 0, misses: 0, errors: 0, latencies: [] };
+      buckets.push(last);
+      while (buckets.length > BUCKETS) buckets.shift();
+    }
+    return last;
+  };
+
+  return {
+    totals,
+    record(e) {
+      if (e.kind === 'other' || e.kind === 'admin' || e.kind === 'metrics' || e.kind === 'api' || e.kind === 'dashboard') return;
+      const b = bucketFor(now());
+      b.requests++;
+      totals.requests++;
+      if (e.status >= 500) {
+        b.errors++;
+        totals.errors++;
+      } else if (e.cache === 'hit') {
+        b.hits++;
+        totals.hits++;
+      } else if (e.cache === 'miss') {
+        b.misses++;
+        totals.misses++;
+      } else if (e.cache === 'stale') totals.stale++;
+      else if (e.cache === 'negative') totals.negative++;
+      if (b.latencies.length < SAMPLES_PER_BUCKET) b.latencies.push(e.latencyMs);
+      else b.latencies[Math.floor(Math.random() * SAMPLES_PER_BUCKET)] = e.latencyMs;
+      recent.push(e);
+      if (recent.length > RECENT) recent.shift();
+    },
+    recordUpstream(name, outcome, ms, error) {
+      let s = ups.get(name);
+      if (!s) ups.set(name, (s = { requests: 0, errors: 0, notFound: 0, latencies: [] }));
+      s.requests++;
+      if (outcome === 'error') {
+        s.errors++;
+        s.lastError = error ?? 'error';
+        s.lastErrorAt = new Date(now()).toISOString();
+      } else if (outcome === 'not_found') s.notFound++;
+      else {
+        s.latencies.push(ms);
+        if (s.latencies.length > 1000) s.latencies.shift();
+      }
+    },
+    series(minutes) {
+      const from = now() - minutes * 60_000;
+      return buckets
+        .filter((b) => b.t >= from - STEP_MS)
+        .map((b) => {
+          const sorted = [...b.latencies].sort((x, y) => x - y);
+          return { t: b.t, requests: b.requests, hits: b.hits, misses: b.misses, errors: b.errors, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
+        });
+    },
+    recent(limit) {
+      return recent.slice(-limit).reverse();
+    },
+    upstreams() {
+      return [...ups.entries()].map(([name, s]) => {
+        const sorted = [...s.latencies].sort((x, y) => x - y);
+        return {
+          name,
+          requests: s.requests,
+          errors: s.errors,
+          notFound: s.notFound,
+          ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+          ...(s.lastErrorAt !== undefined ? { lastErrorAt: s.lastErrorAt } : {}),
+          p50Ms: percentile(sorted, 50),
+          p99Ms: percentile(sorted, 99),
+        };
+      });
+    },
+  };
+}
