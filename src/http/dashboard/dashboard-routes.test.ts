@@ -81,7 +81,7 @@ test('usage lines: plain values are exported (quoted when needed), full lines ar
     ],
     [
       { goproxy: 'export GOPROXY=http://h', gosumdb: 'GOSUMDB=off', goprivate: '' },
-      ['export GOPROXY=http://h', 'export GOSUMDB=off', '# GOPRIVATE: not needed for this server'],
+      ['export GOPROXY=http://h', 'export GOSUMDB=off', '# GOPRIVATE: leave at its default'],
     ],
   ];
   for (const [usage, want] of cases) assert.deepEqual(usageLines(usage), want);

@@ -79,7 +79,7 @@ export function shellWord(value: string): string {
 export function usageLines(usage: DashboardUsage): string[] {
   const line = (name: string, value: string): string => {
     if (/^(export\s+)?GO[A-Z]+=/.test(value)) return value.startsWith('export') ? value : `export ${value}`;
-    return value === '' ? `# ${name}: not needed for this server` : `export ${name}=${shellWord(value)}`;
+    return value === '' ? `# ${name}: leave at its default` : `export ${name}=${shellWord(value)}`;
   };
   return [line('GOPROXY', usage.goproxy), line('GOSUMDB', usage.gosumdb), line('GOPRIVATE', usage.goprivate)];
 }

@@ -25,7 +25,7 @@ function shellWord(v) {
 function usageLine(name, value) {
   if (typeof value !== 'string') return undefined;
   if (/^(export\s+)?GO[A-Z]+=/.test(value)) return value.startsWith('export') ? value : `export ${value}`;
-  return value === '' ? `# ${name}: not needed for this server` : `export ${name}=${shellWord(value)}`;
+  return value === '' ? `# ${name}: leave at its default` : `export ${name}=${shellWord(value)}`;
 }
 
 function renderUsage(usage) {
@@ -104,14 +104,15 @@ async function loadTimeseries() {
     const p50 = points.map((p) => (p.requests > 0 && typeof p.p50Ms === 'number' ? p.p50Ms : null));
     const p99 = points.map((p) => (p.requests > 0 && typeof p.p99Ms === 'number' ? p.p99Ms : null));
     const pct = (v) => `${Math.round(v)} %`;
+    const axis = (v) => String(Number(v.toFixed(2)));
     const perSec = (v) => (v < 10 ? v.toFixed(v < 1 ? 2 : 1) : String(Math.round(v)));
     drawLineChart($('chart-hit'), { times, xMin, xMax, yMax: 100, yFormat: pct, series: [{ values: hit, color: COLORS.hit }] });
-    drawLineChart($('chart-rate'), { times, xMin, xMax, yFormat: perSec, series: [{ values: rate, color: COLORS.rate }] });
+    drawLineChart($('chart-rate'), { times, xMin, xMax, yFormat: axis, series: [{ values: rate, color: COLORS.rate }] });
     drawLineChart($('chart-latency'), {
       times,
       xMin,
       xMax,
-      yFormat: fmtMs,
+      yFormat: axis,
       series: [
         { values: p50, color: COLORS.p50 },
         { values: p99, color: COLORS.p99 },
@@ -119,7 +120,8 @@ async function loadTimeseries() {
     });
     $('sum-hit').textContent = summary(hit, (v) => `${v.toFixed(1)} %`);
     $('sum-rate').textContent = summary(rate, (v) => `${perSec(v)} req/s`);
-    $('sum-latency').textContent = `p50 ${summary(p50, (v) => `${fmtMs(v)} ms`)}; p99 ${summary(p99, (v) => `${fmtMs(v)} ms`)}`;
+    const ms = (v) => `${fmtMs(v)} ms`;
+    $('sum-latency').textContent = p50.some((v) => v !== null) ? `p50 ${summary(p50, ms)}; p99 ${summary(p99, ms)}` : summary(p50, ms);
     showError($('charts-error'), '');
   } catch (err) {
     showError($('charts-error'), `Charts unavailable: ${err.message}`);
