@@ -23,7 +23,7 @@ test('GET / serves the page with the usage lines for the Host it was reached at,
   const res = await app.inject({ url: '/', headers: { host: 'proxy.example:3000' } });
   assert.equal(res.statusCode, 200);
   assert.match(res.headers['content-type'] as string, /^text\/html/);
-  assert.match(res.body, /export GOPROXY=http:\/\/proxy\.example:3000\nexport GOSUMDB=sum\.golang\.org\n# GOPRIVATE: not needed/);
+  assert.match(res.body, /export GOPROXY=http:\/\/proxy\.example:3000\nexport GOSUMDB=sum\.golang\.org\n# GOPRIVATE: leave at its default/);
   assert.doesNotMatch(res.body, /\{\{USAGE\}\}/);
   const csp = res.headers['content-security-policy'] as string;
   for (const d of ["default-src 'none'", "script-src 'self'", "connect-src 'self'"]) assert.ok(csp.includes(d), csp);
