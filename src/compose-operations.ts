@@ -7,6 +7,7 @@ import type { Config } from './config/config-schema.js';
 import type { ModuleCache } from './cache/module-cache.js';
 import { createCacheInventory, type CacheInventory } from './cache/cache-inventory.js';
 import { createJobRegistry } from './cache/job-registry.js';
+import { versionKey } from './cache/cache-keys.js';
 import type { PurgeBus } from './coordination/freshness-store.js';
 import type { EventLog } from './observe/event-log.js';
 import type { Logger } from './observe/logger.js';
@@ -105,6 +106,23 @@ export function createOperations(deps: {
           goprivate: privatePatterns ? `export GONOSUMDB=${privatePatterns}  # private paths: modgate fetches them from git; keep GOPROXY pointed here` : 'export GOPRIVATE=  # none configured on this server',
         },
       };
+    },
+    async versionDetails(path, version, files) {
+      const out: { ziphash?: string; time?: string } = {};
+      if (files.includes('ziphash')) {
+        const h = await deps.storage.get(versionKey(path, version, 'ziphash'));
+        if (h) out.ziphash = h.toString('utf8').trim();
+      }
+      if (files.includes('info')) {
+        const b = await deps.storage.get(versionKey(path, version, 'info'));
+        try {
+          const t = (JSON.parse(b?.toString('utf8') ?? '{}') as { Time?: unknown }).Time;
+          if (typeof t === 'string') out.time = t;
+        } catch {
+          // an unreadable .info: no time
+        }
+      }
+      return out;
     },
     verificationOf(path) {
       if (matchPrefixPatterns(deps.nosumdb, path)) return 'pinned';

@@ -24,6 +24,7 @@ import { createProxyServer, type ReadinessCheck } from './http/proxy-server.js';
 import { sumdbRoutes } from './http/sumdb-routes.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { apiRoutes } from './http/api-routes.js';
+import { dashboardRoutes } from './http/dashboard/dashboard-routes.js';
 import { createOperations } from './compose-operations.js';
 import { createRequestStats } from './observe/request-stats.js';
 import { createTokenChecker, parseTokens } from './http/admin-auth.js';
@@ -308,6 +309,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config) }),
       adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events, ops: operations.ops }),
       apiRoutes({ pathPrefix: config.pathPrefix, ops: operations.ops }),
+      // Usage lines left empty: the page shows the ones /api/overview computes for the address it was reached at.
+      dashboardRoutes({ pathPrefix: config.pathPrefix, usage: { goproxy: '', gosumdb: '', goprivate: '' } }),
     ],
   });
   // A purge on any replica makes every replica forget its remembered answers for that path.

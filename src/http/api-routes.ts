@@ -52,10 +52,13 @@ export function apiRoutes(opts: { pathPrefix: string; ops: Operations }) {
           const mod = (await ops.inventory.scan()).modules.get(path);
           if (!mod) throw new ModgateError('NOT_FOUND', `${path} is not in the cache`);
           const verified = ops.verificationOf(path);
+          const details = await Promise.all(versionsNewestFirst(mod).map(async (v) => ({ v, ...(await ops.versionDetails(path, v.version, v.files)) })));
           return {
             path,
-            versions: versionsNewestFirst(mod).map((v) => ({
+            versions: details.map(({ v, ziphash, time }) => ({
               version: v.version,
+              ...(time !== undefined ? { time } : {}),
+              ...(ziphash !== undefined ? { ziphash } : {}),
               files: v.files.filter((f) => f !== 'ziphash').sort(),
               bytes: v.bytes,
               ...(v.zipBytes !== undefined ? { zipBytes: v.zipBytes } : {}),

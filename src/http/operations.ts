@@ -22,6 +22,8 @@ export interface Operations {
   readonly jobs: JobRegistry;
   /** The overview; `baseUrl` is the URL the client used to reach the server (for the usage lines). */
   overview(baseUrl: string): Promise<Overview>;
+  /** The recorded zip hash and the .info time of a cached version (when those files exist). */
+  versionDetails(path: string, version: string, files: readonly string[]): Promise<{ ziphash?: string; time?: string }>;
   /** How a module path's hashes are vouched for. */
   verificationOf(path: string): 'sumdb' | 'pinned' | 'unverified';
   /** Refetches list and @latest now. */

@@ -1,0 +1,202 @@
+// Scale-out: three modgate processes over one S3-compatible store (s3rver) and a real redis-server.
+// Cold requests spread over the replicas cause exactly one upstream fetch per file; the go command
+// builds through any replica; a purge on one is seen by all; and faults (a lock holder SIGKILLed
+// mid-fetch, an upstream reset mid-zip, Redis down and back, S3 down) never serve a partial or
+// unverified file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { buildFixture, copyFixtureApp, startSumdb, type Fixture, type FixtureModule, type SumdbServer } from '../support/gohelper.js';
+import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
+import { createGoEnv } from '../support/go-env.js';
+import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
+import { startS3Server, type S3TestServer } from '../support/s3-server.js';
+import { startRedis, type RedisTestServer } from '../support/redis-server.js';
+import { escapePath, escapeVersion } from '../../src/module/escape.js';
+
+const TOKEN = 'replica-token';
+let fixture: Fixture;
+let sumdb: SumdbServer;
+let upstream: FileProxyServer;
+let s3: S3TestServer;
+let redis: RedisTestServer;
+let work: string;
+let mods: FixtureModule[];
+/** Module versions the fixture app does not build with (never fetched by the go command here). */
+let pool: Target[];
+
+interface Target {
+  readonly path: string;
+  readonly selected: string;
+}
+let replicas: ModgateProcess[] = [];
+const extra: ModgateProcess[] = [];
+
+function replicaArgs(name: string): string[] {
+  return [
+    '--storage', `s3://${s3.bucket}/cache`, '--s3-endpoint', s3.endpoint, '--s3-region', s3.region, '--s3-force-path-style', 'true',
+    '--redis', redis.url, '--redis-lease-ms', '2000', '--cache-dir', join(work, name),
+    '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--admin-tokens', TOKEN, '--upstream-retries', '0',
+  ];
+}
+
+async function startReplica(name: string): Promise<ModgateProcess> {
+  return startModgate({
+    args: replicaArgs(name),
+    env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
+  });
+}
+
+before(async () => {
+  fixture = await buildFixture();
+  work = await mkdtemp(join(tmpdir(), 'modgate-replicas-'));
+  [sumdb, upstream, s3, redis] = await Promise.all([startSumdb({ proxyDir: fixture.proxyDir }), startFileProxy({ dir: fixture.proxyDir }), startS3Server(), startRedis()]);
+  mods = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '');
+  pool = fixture.manifest.modules.flatMap((m) => m.versions.filter((v) => v !== m.selected).map((v) => ({ path: m.path, selected: v })));
+  assert.ok(pool.length >= 31, `only ${pool.length} spare versions`);
+  replicas = await Promise.all(['r1', 'r2', 'r3'].map(startReplica));
+});
+
+after(async () => {
+  for (const r of [...replicas, ...extra]) await r.kill();
+  await upstream?.stop();
+  await sumdb?.stop();
+  await s3?.stop();
+  await redis?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+const rel = (m: Target, ext: string) => `/${escapePath(m.path)}/@v/${escapeVersion(m.selected)}.${ext}`;
+const s3Client = () =>
+  new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+async function s3Has(key: string): Promise<boolean> {
+  try {
+    await s3Client().send(new HeadObjectCommand({ Bucket: s3.bucket, Key: `cache/${key}` }));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('200 concurrent cold requests over 3 replicas for 20 versions: one upstream fetch per file', async () => {
+  const twenty = pool.slice(0, 20);
+  assert.equal(twenty.length, 20);
+  // Slow the upstream a little so that requests really overlap across replicas.
+  upstream.setDelay(100);
+  upstream.clearRequests();
+  const results = await Promise.all(
+    Array.from({ length: 200 }, async (_, i) => {
+      const m = twenty[i % 20]!;
+      const res = await fetch(replicas[i % 3]!.url + rel(m, 'zip'));
+      return { m, status: res.status, body: Buffer.from(await res.arrayBuffer()) };
+    }),
+  );
+  upstream.setDelay(0);
+  for (const r of results) {
+    assert.equal(r.status, 200, `${r.m.path}: ${r.body.toString('utf8').slice(0, 300)}`);
+    assert.ok(r.body.equals(await readFile(join(fixture.proxyDir, rel(r.m, 'zip')))), `${r.m.path}: wrong bytes`);
+  }
+  for (const m of twenty) {
+    for (const ext of ['zip', 'mod', 'info']) assert.equal(upstream.count(rel(m, ext)), 1, `${rel(m, ext)} fetched ${upstream.count(rel(m, ext))} times`);
+  }
+});
+
+test('the go command builds through any replica; a purge on one is seen by all', async () => {
+  const env = await createGoEnv({ GOPROXY: replicas[1]!.url, GOSUMDB: sumdb.vkey, sharedBuildCache: true });
+  try {
+    const app = await copyFixtureApp(fixture, join(work, 'app'));
+    const r = await env.run(['build', '-o', join(work, 'app.bin'), '.'], { cwd: app });
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await env.cleanup();
+  }
+  const m = mods[0]!;
+  assert.equal((await fetch(replicas[2]!.url + rel(m, 'zip'))).headers.get('x-modgate-cache'), 'hit');
+  const purge = await fetch(`${replicas[0]!.url}/admin/purge`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ module: m.path, version: m.selected }),
+  });
+  assert.equal(purge.status, 200);
+  const purged = (await purge.json()) as { removed: Array<{ files: number }> };
+  assert.equal(purged.removed[0]?.files, 4, JSON.stringify(purged));
+  assert.equal(await s3Has(`${escapePath(m.path)}/@v/${escapeVersion(m.selected)}.zip`), false);
+  // Another replica no longer has it: it fetches again (once), and then a third one hits.
+  const before = upstream.count(rel(m, 'zip'));
+  const again = await fetch(replicas[1]!.url + rel(m, 'zip'));
+  assert.equal(again.status, 200);
+  assert.equal(again.headers.get('x-modgate-cache'), 'miss', 'a replica still served the purged file');
+  assert.equal(upstream.count(rel(m, 'zip')), before + 1);
+  assert.equal((await fetch(replicas[2]!.url + rel(m, 'zip'))).headers.get('x-modgate-cache'), 'hit');
+});
+
+test('SIGKILL of the replica holding the lock mid-fetch: another replica completes after the lease', async () => {
+  const m = pool[20]!;
+  const path = rel(m, 'zip');
+  let stalled = 0;
+  let firstSeen!: () => void;
+  const seen = new Promise<void>((r) => (firstSeen = r));
+  upstream.setHandler((req, res, next) => {
+    if (decodeURIComponent(req.url ?? '') !== path || stalled > 0) return next();
+    stalled++;
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-length': 10_000_000 });
+    res.write(Buffer.alloc(1000));
+    firstSeen();
+  });
+  const victim = await startReplica('victim');
+  extra.push(victim);
+  const doomed = fetch(victim.url + path).catch(() => undefined);
+  await seen;
+  await victim.kill();
+  await doomed;
+  const res = await fetch(replicas[1]!.url + path);
+  upstream.setHandler(null);
+  assert.equal(res.status, 200);
+  assert.ok(Buffer.from(await res.arrayBuffer()).equals(await readFile(join(fixture.proxyDir, path))));
+});
+
+test('upstream connection reset mid-zip: nothing partial is stored; a retry succeeds', async () => {
+  const m = pool[21]!;
+  const path = rel(m, 'zip');
+  upstream.addFault({ match: path, resetAfterBytes: 500, times: 1 });
+  const first = await fetch(replicas[0]!.url + path);
+  assert.equal(first.status, 502);
+  assert.match(await first.text(), new RegExp(upstream.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.equal(await s3Has(`${escapePath(m.path)}/@v/${escapeVersion(m.selected)}.zip`), false);
+  const second = await fetch(replicas[2]!.url + path);
+  assert.equal(second.status, 200);
+  assert.ok(Buffer.from(await second.arrayBuffer()).equals(await readFile(join(fixture.proxyDir, path))));
+});
+
+test('Redis stopped and restarted during load: every request still succeeds with verified bytes', async () => {
+  const batch = pool.slice(22, 30);
+  const load = async (from: number) =>
+    Promise.all(batch.map(async (m, i) => {
+      const res = await fetch(replicas[(i + from) % 3]!.url + rel(m, 'mod'));
+      return { m, status: res.status, body: await res.text() };
+    }));
+  const during = load(0);
+  await redis.kill();
+  const down = await load(1);
+  await redis.restart();
+  const back = await load(2);
+  for (const r of [...(await during), ...down, ...back]) {
+    assert.equal(r.status, 200, `${r.m.path}: ${r.body}`);
+    assert.equal(r.body, await readFile(join(fixture.proxyDir, rel(r.m, 'mod')), 'utf8'));
+  }
+  const ready = await (await fetch(`${replicas[0]!.url}/readyz`)).text();
+  assert.match(ready, /coordination \(redis/);
+});
+
+test('S3 unavailable: misses get a clear 503', async () => {
+  await s3.stop();
+  const m = pool[30]!;
+  const res = await fetch(replicas[0]!.url + rel(m, 'info'));
+  assert.equal(res.status, 503);
+  assert.match(await res.text(), /storage|S3|unavailable/i);
+  const ready = await fetch(`${replicas[0]!.url}/readyz`);
+  assert.equal(ready.status, 503);
+});
