@@ -21,14 +21,17 @@ const SCREENSHOT = fileURLToPath(new URL('../../test-artifacts/dashboard.png', i
 const T = { timeout: 120_000 };
 const CHARTS = ['chart-hit', 'chart-rate', 'chart-latency'];
 // Page-side code as strings: this project's TypeScript has no DOM types.
-const COUNT_COLOURED = `(() => {
-  const c = document.getElementById(ID);
+/** The canvas uPlot created in chart ID: its size in device pixels and how many pixels are coloured
+ * (the series; uPlot's grid and axis labels are grey). */
+const UPLOT_CANVAS = `(() => {
+  const c = document.querySelector('#' + ID + ' > .uplot canvas');
+  if (!c) return null;
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
+  let coloured = 0;
   for (let i = 0; i < d.length; i += 4) {
-    if (d[i + 3] > 0 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) n++;
+    if (d[i + 3] > 0 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) coloured++;
   }
-  return n;
+  return { width: c.width, height: c.height, coloured, charts: document.querySelectorAll('#' + ID + ' .uplot').length };
 })()`;
 
 let sumdb: SumdbServer;
@@ -144,11 +147,12 @@ test('the dashboard loads from modgate alone, with the usage lines and no consol
 test('charts render the traffic: hit ratio, request rate, latency', T, async () => {
   await page.waitForFunction(`${JSON.stringify(CHARTS)}.every((id) => Number(document.getElementById(id).dataset.points) > 0)`);
   for (const id of CHARTS) {
-    const box = await page.locator(`#${id}`).boundingBox();
-    assert.ok(box && box.width > 100 && box.height > 50, `${id} has no size: ${JSON.stringify(box)}`);
-    // Coloured pixels (the series; grid and labels are grey) prove something was drawn.
-    const coloured = await page.evaluate<number>(COUNT_COLOURED.replace('ID', JSON.stringify(id)));
-    assert.ok(coloured > 5, `${id}: no data drawn (${coloured} coloured pixels)`);
+    const box = await page.locator(`#${id} .uplot canvas`).boundingBox();
+    assert.ok(box && box.width > 100 && box.height > 50, `${id} has no uPlot canvas with a size: ${JSON.stringify(box)}`);
+    const canvas = await page.evaluate<{ width: number; height: number; coloured: number; charts: number } | null>(UPLOT_CANVAS.replaceAll('ID', JSON.stringify(id)));
+    assert.ok(canvas && canvas.width > 100 && canvas.height > 50, `${id}: ${JSON.stringify(canvas)}`);
+    assert.equal(canvas.charts, 1, `${id}: refreshes must update the chart, not add one`);
+    assert.ok(canvas.coloured > 5, `${id}: no series drawn (${canvas.coloured} coloured pixels)`);
   }
   assert.doesNotMatch((await page.locator('#sum-rate').textContent()) ?? '', /No requests/);
   assertCleanPage();

@@ -1,9 +1,12 @@
 // The dashboard routes in process (fastify inject): the page with its usage lines and security
-// headers, assets with types and ETags, unknown files, the prefix redirect; the usage line rules.
+// headers, assets with types and ETags, the vendored chart library, unknown files, the prefix
+// redirect; the usage line rules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { dashboardRoutes, shellWord, usageLines, type DashboardUsage } from './dashboard-routes.js';
+import { dashboardRoutes, shellWord, uplotDistDir, usageLines, type DashboardUsage } from './dashboard-routes.js';
 
 async function appWith(pathPrefix: string, usage: DashboardUsage): Promise<FastifyInstance> {
   const app = Fastify();
@@ -56,6 +59,36 @@ test('assets: content types, ETag and 304, unknown files 404', async () => {
     assert.equal((await app.inject({ url, headers: { 'if-none-match': etag } })).statusCode, 304, url);
   }
   for (const url of ['/dashboard/index.html', '/dashboard/nope.js', '/dashboard/..%2Fdashboard-routes.ts']) {
+    assert.equal((await app.inject({ url })).statusCode, 404, url);
+  }
+  await app.close();
+});
+
+test('the chart library is served from the installed uplot package, like the other assets', async () => {
+  const app = await appWith('/go', USAGE);
+  const page = await app.inject({ url: '/go/' });
+  const cases: Array<[string, RegExp]> = [
+    ['uPlot.iife.min.js', /^text\/javascript; charset=utf-8$/],
+    ['uPlot.min.css', /^text\/css; charset=utf-8$/],
+  ];
+  for (const [file, type] of cases) {
+    assert.ok(page.body.includes(`"dashboard/vendor/${file}"`), `the page does not load ${file}`);
+    const url = `/go/dashboard/vendor/${file}`;
+    const res = await app.inject({ url });
+    assert.equal(res.statusCode, 200, url);
+    assert.match(res.headers['content-type'] as string, type, url);
+    assert.equal(res.headers['cache-control'], 'no-cache', url);
+    assert.equal(res.headers['x-content-type-options'], 'nosniff', url);
+    assert.ok(res.rawPayload.equals(readFileSync(join(uplotDistDir(), file))), `${url}: not the installed file`);
+    const etag = res.headers.etag as string;
+    assert.match(etag, /^"[\w-]{22}"$/, url);
+    const again = await app.inject({ url, headers: { 'if-none-match': etag } });
+    assert.equal(again.statusCode, 304, url);
+    assert.equal(again.body, '', url);
+    assert.equal((await app.inject({ url, headers: { 'if-none-match': '"other"' } })).statusCode, 200, url);
+  }
+  assert.match((await app.inject({ url: '/go/dashboard/vendor/uPlot.iife.min.js' })).body, /^\/\*! https:\/\/github\.com\/leeoniya\/uPlot/);
+  for (const url of ['/go/dashboard/vendor/uPlot.esm.js', '/go/dashboard/vendor/package.json', '/go/dashboard/vendor/..%2Fpackage.json', '/go/dashboard/vendor/']) {
     assert.equal((await app.inject({ url })).statusCode, 404, url);
   }
   await app.close();

@@ -1,9 +1,11 @@
 // The web dashboard: GET <prefix>/ serves one HTML page, <prefix>/dashboard/<file> its scripts and
-// styles. Plain HTML/CSS/JS read from assets/ at start (no build step, no CDN); the page reads its
-// data from <prefix>/api/ and purges through <prefix>/admin/purge (docs/dashboard.md). Requests
-// are of kind 'dashboard' (kept out of the request statistics).
+// styles, <prefix>/dashboard/vendor/<file> the chart library (uPlot, from the installed npm
+// package). Everything is read at start (no build step, no CDN); the page reads its data from
+// <prefix>/api/ and purges through <prefix>/admin/purge (docs/dashboard.md). Requests are of kind
+// 'dashboard' (kept out of the request statistics).
 import { readFileSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -37,6 +39,9 @@ const TYPES: Record<string, string> = {
 /** Files served under <prefix>/dashboard/ (index.html is served at <prefix>/ only). */
 const ASSET_FILES = ['dashboard.css', 'dashboard-app.js', 'dashboard-dom.js', 'dashboard-charts.js', 'dashboard-modules.js', 'favicon.svg'];
 
+/** Files of the uplot package's dist/ served under <prefix>/dashboard/vendor/. */
+const VENDOR_FILES = ['uPlot.iife.min.js', 'uPlot.min.css'];
+
 // Everything the page loads comes from this server: no inline script, no third-party origin.
 const CSP = [
   "default-src 'none'",
@@ -59,6 +64,12 @@ export function dashboardAssetDir(): string {
   const found = candidates.find((d) => existsSync(join(d, 'index.html')));
   if (!found) throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`);
   return found;
+}
+
+/** The installed uplot package's dist/ directory (node_modules lookup from this module, src/ or dist/). */
+export function uplotDistDir(): string {
+  const pkg = createRequire(import.meta.url).resolve('uplot/package.json');
+  return join(dirname(pkg), 'dist');
 }
 
 function load(dir: string, name: string): Asset {
@@ -97,11 +108,23 @@ function sendAsset(req: FastifyRequest, reply: FastifyReply, a: Asset, body: Buf
   return reply.code(200).send(body);
 }
 
+/** A route handler serving one of files by its :file parameter, 404 for any other name. */
+function fileRoute(files: ReadonlyMap<string, Asset>) {
+  return async (req: FastifyRequest<{ Params: { file: string } }>, reply: FastifyReply): Promise<FastifyReply> => {
+    req.flow.kind = 'dashboard';
+    const a = files.get(req.params.file);
+    if (!a) return reply.code(404).header('content-type', 'text/plain; charset=utf-8').send(`not found: ${req.url}\n`);
+    return sendAsset(req, reply, a);
+  };
+}
+
 /** Fastify plugin (for ProxyServerOptions.plugins) serving the dashboard page and its assets. */
 export function dashboardRoutes(opts: DashboardRoutesOptions) {
   const dir = dashboardAssetDir();
   const index = load(dir, 'index.html');
   const assets = new Map(ASSET_FILES.map((name) => [name, load(dir, name)]));
+  const vendorDir = uplotDistDir();
+  const vendor = new Map(VENDOR_FILES.map((name) => [name, load(vendorDir, name)]));
   const prefix = opts.pathPrefix;
   const template = index.body.toString('utf8');
 
@@ -115,11 +138,7 @@ export function dashboardRoutes(opts: DashboardRoutesOptions) {
       return sendAsset(req, reply, index, Buffer.from(html, 'utf8'));
     });
     if (prefix !== '') app.get(prefix, async (_req, reply) => reply.redirect(`${prefix}/`, 308));
-    app.get<{ Params: { file: string } }>(`${prefix}/dashboard/:file`, async (req, reply) => {
-      req.flow.kind = 'dashboard';
-      const a = assets.get(req.params.file);
-      if (!a) return reply.code(404).header('content-type', 'text/plain; charset=utf-8').send(`not found: ${req.url}\n`);
-      return sendAsset(req, reply, a);
-    });
+    app.get(`${prefix}/dashboard/:file`, fileRoute(assets));
+    app.get(`${prefix}/dashboard/vendor/:file`, fileRoute(vendor));
   };
 }

@@ -1,131 +1,93 @@
-// Time-series line charts on <canvas> (no library): x = time, one or more series with gaps for
-// empty buckets. The canvas keeps its last data and redraws on resize; data-points says how many
-// non-empty values it shows (tests and screen readers get the numbers from the summary text).
+// Time-series line charts drawn by uPlot (served by modgate at dashboard/vendor/ and loaded as a
+// classic script before the modules, so it is the global uPlot). x = time, one or more series with
+// gaps for empty buckets; a lone value between gaps is drawn as a dot. One uPlot instance per host
+// element, resized with it; data-points says how many non-empty values it shows (tests and screen
+// readers get the numbers from the summary text).
 
-const PAD = { left: 48, right: 10, top: 10, bottom: 22 };
-const state = new WeakMap();
-
-function niceMax(v) {
-  if (!(v > 0)) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 4, 6, 8, 10]) if (v <= m * p) return m * p;
-  return 10 * p;
-}
-
-function clockLabel(t) {
-  const d = new Date(t);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-}
+const HEIGHT = 170;
+const charts = new WeakMap(); // host element → { plot, opts }
 
 function css(name, fallback) {
   const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   return v || fallback;
 }
 
-function draw(canvas) {
-  const s = state.get(canvas);
-  if (!s) return;
-  const { times, series, xMin, xMax, yFormat } = s;
-  const ratio = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth;
-  const h = canvas.clientHeight;
-  if (w === 0 || h === 0) return;
-  if (canvas.width !== Math.round(w * ratio) || canvas.height !== Math.round(h * ratio)) {
-    canvas.width = Math.round(w * ratio);
-    canvas.height = Math.round(h * ratio);
-  }
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.clearRect(0, 0, w, h);
-  const fg = css('--muted', '#555');
-  const grid = css('--grid', '#e3e3e3');
-  ctx.font = '11px system-ui, sans-serif';
-
-  let dataMax = 0;
-  for (const ser of series) for (const v of ser.values) if (typeof v === 'number' && v > dataMax) dataMax = v;
-  const yMax = s.yMax ?? niceMax(dataMax * 1.1);
-  const plotW = w - PAD.left - PAD.right;
-  const plotH = h - PAD.top - PAD.bottom;
-  const x = (t) => PAD.left + ((t - xMin) / (xMax - xMin || 1)) * plotW;
-  const y = (v) => PAD.top + plotH - (Math.min(v, yMax) / yMax) * plotH;
-
-  // Grid and y labels.
-  ctx.strokeStyle = grid;
-  ctx.fillStyle = fg;
-  ctx.lineWidth = 1;
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'middle';
-  for (let i = 0; i <= 4; i++) {
-    const v = (yMax * i) / 4;
-    const yy = Math.round(y(v)) + 0.5;
-    ctx.beginPath();
-    ctx.moveTo(PAD.left, yy);
-    ctx.lineTo(w - PAD.right, yy);
-    ctx.stroke();
-    ctx.fillText(yFormat(v), PAD.left - 6, yy);
-  }
-  // x labels every 15 minutes.
-  ctx.textAlign = 'center';
-  ctx.textBaseline = 'top';
-  const step = 15 * 60 * 1000;
-  for (let t = Math.ceil(xMin / step) * step; t <= xMax; t += step) {
-    const xx = Math.round(x(t)) + 0.5;
-    ctx.beginPath();
-    ctx.moveTo(xx, PAD.top);
-    ctx.lineTo(xx, PAD.top + plotH);
-    ctx.stroke();
-    ctx.fillText(clockLabel(t), xx, PAD.top + plotH + 5);
-  }
-
-  // Series: lines with gaps; a lone point between gaps is drawn as a dot.
-  for (const ser of series) {
-    ctx.strokeStyle = ser.color;
-    ctx.fillStyle = ser.color;
-    ctx.lineWidth = 1.75;
-    ctx.lineJoin = 'round';
-    let open = false;
-    const dots = [];
-    ctx.beginPath();
-    for (let i = 0; i < times.length; i++) {
-      const v = ser.values[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) {
-        open = false;
-        continue;
-      }
-      const px = x(times[i]);
-      const py = y(v);
-      const prev = ser.values[i - 1];
-      const next = ser.values[i + 1];
-      if (typeof prev !== 'number' && typeof next !== 'number') {
-        dots.push([px, py]);
-        open = false;
-        continue;
-      }
-      if (open) ctx.lineTo(px, py);
-      else ctx.moveTo(px, py);
-      open = true;
-    }
-    ctx.stroke();
-    for (const [px, py] of dots) {
-      ctx.beginPath();
-      ctx.arc(px, py, 3.5, 0, Math.PI * 2);
-      ctx.fill();
-    }
-  }
+function clockLabel(seconds) {
+  const d = new Date(seconds * 1000);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-const observer = typeof ResizeObserver === 'function' ? new ResizeObserver((entries) => entries.forEach((e) => draw(e.target))) : undefined;
+/** Indices of values with no neighbour on either side: a line cannot show them, a dot does. */
+function loneIndices(u, seriesIdx) {
+  const values = u.data[seriesIdx];
+  const lone = [];
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] != null && values[i - 1] == null && values[i + 1] == null) lone.push(i);
+  }
+  return lone;
+}
+
+const observer = typeof ResizeObserver === 'function'
+  ? new ResizeObserver((entries) => {
+      for (const e of entries) {
+        const c = charts.get(e.target);
+        const width = e.target.clientWidth;
+        if (c && width > 0 && width !== c.plot.width) c.plot.setSize({ width, height: HEIGHT });
+      }
+    })
+  : undefined;
+
+function create(host, opts) {
+  const UPlot = globalThis.uPlot;
+  if (typeof UPlot !== 'function') throw new Error('the chart library (dashboard/vendor/uPlot.iife.min.js) did not load');
+  const chart = { plot: undefined, opts };
+  const axis = {
+    stroke: css('--muted', '#555'),
+    font: '11px system-ui, sans-serif',
+    grid: { stroke: css('--grid', '#e3e3e3'), width: 1 },
+    ticks: { show: false },
+  };
+  chart.plot = new UPlot(
+    {
+      width: host.clientWidth || 300,
+      height: HEIGHT,
+      legend: { show: false },
+      cursor: { show: false },
+      select: { show: false },
+      scales: {
+        x: { time: true, range: () => [chart.opts.xMin / 1000, chart.opts.xMax / 1000] },
+        y: { range: (_u, _min, max) => (chart.opts.yMax !== undefined ? [0, chart.opts.yMax] : UPlot.rangeNum(0, max > 0 ? max : 1, 0.1, true)) },
+      },
+      axes: [
+        { ...axis, size: 26, space: 60, values: (_u, splits) => splits.map(clockLabel) },
+        { ...axis, size: 48, space: 24, values: (_u, splits) => splits.map((v) => chart.opts.yFormat(v)) },
+      ],
+      series: [
+        {},
+        ...opts.series.map((ser) => ({
+          stroke: ser.color,
+          width: 1.75,
+          points: { show: false, filter: loneIndices, size: 7, width: 0, fill: ser.color },
+        })),
+      ],
+    },
+    [[], ...opts.series.map(() => [])],
+    host,
+  );
+  charts.set(host, chart);
+  observer?.observe(host);
+  return chart;
+}
 
 /**
- * Draws series over times (unix ms) on canvas. opts: { times, series: [{ values, color }],
- * xMin, xMax, yMax?, yFormat(v) }. Values may be null (no data in that bucket).
+ * Shows series over times (unix ms) in host, creating its uPlot chart on the first call.
+ * opts: { times, series: [{ values, color }], xMin, xMax, yMax?, yFormat(v) }. Values may be null
+ * (no data in that bucket). The number and colours of series are fixed by the first call.
  */
-export function drawLineChart(canvas, opts) {
-  const first = !state.has(canvas);
-  state.set(canvas, opts);
+export function drawLineChart(host, opts) {
+  const chart = charts.get(host) ?? create(host, opts);
+  chart.opts = opts;
+  chart.plot.setData([opts.times.map((t) => t / 1000), ...opts.series.map((ser) => ser.values)]);
   const points = opts.series.reduce((n, ser) => n + ser.values.filter((v) => typeof v === 'number' && Number.isFinite(v)).length, 0);
-  canvas.dataset.points = String(points);
-  if (first && observer) observer.observe(canvas);
-  draw(canvas);
+  host.dataset.points = String(points);
 }
