@@ -1,0 +1,55 @@
+// Runs wrk (Debian package `wrk`) against a list of paths on one server and returns requests/s,
+// bytes/s and errors, read from a Lua done() hook rather than parsed from the human summary.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runProcess } from '../../test/support/process-runner.js';
+
+export interface WrkOptions {
+  /** base URL, e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** request paths, cycled in order */
+  paths: readonly string[];
+  durationS: number;
+  connections: number;
+  threads: number;
+  /** where the generated Lua script is written */
+  dir: string;
+}
+
+export interface WrkResult {
+  requests: number;
+  bytes: number;
+  reqPerSec: number;
+  bytesPerSec: number;
+  /** socket errors + non-2xx/3xx answers */
+  errors: number;
+}
+
+export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
+  const script = join(opts.dir, `wrk-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.lua`);
+  await writeFile(
+    script,
+    `local paths = { ${opts.paths.map((p) => JSON.stringify(p)).join(', ')} }
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("GET", paths[i])
+end
+done = function(s, latency, requests)
+  local e = s.errors
+  io.write(string.format('WRKJSON {"requests":%d,"bytes":%d,"duration_us":%d,"errors":%d}\\n',
+    s.requests, s.bytes, s.duration, e.connect + e.read + e.write + e.status + e.timeout))
+end
+`,
+  );
+  const r = await runProcess(
+    'wrk',
+    ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.durationS}s`, '--timeout', '10s', '-s', script, opts.url],
+    { timeoutMs: (opts.durationS + 30) * 1000 },
+  );
+  const m = /WRKJSON (\{.*\})/.exec(r.stdout);
+  if (r.code !== 0 || !m) throw new Error(`wrk failed (exit ${r.code}): ${r.stderr}${r.stdout}`);
+  const j = JSON.parse(m[1]!) as { requests: number; bytes: number; duration_us: number; errors: number };
+  const s = j.duration_us / 1e6;
+  return { requests: j.requests, bytes: j.bytes, reqPerSec: j.requests / s, bytesPerSec: j.bytes / s, errors: j.errors };
+}
