@@ -16,6 +16,7 @@ import { matchPrefixPatterns } from './module/patterns.js';
 import { STATE_PREFIX } from './cache/cache-keys.js';
 import { join, resolve } from 'node:path';
 import { createModuleCache, type ModuleCache } from './cache/module-cache.js';
+import type { PrefetchOutcome } from './cache/prefetcher.js';
 import { createBasicGate } from './cache/basic-gate.js';
 import { createVerifyingGate, type SumdbHandle } from './cache/verifying-gate.js';
 import { createStorageSumdbStore } from './cache/storage-sumdb-store.js';
@@ -267,6 +268,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     gate: verification.gate,
     coordinator: scale.coordinator,
     freshness: scale.freshness,
+    memoryCacheBytes: config.memoryCacheBytes,
+    ...(config.prefetch
+      ? { prefetch: { concurrency: config.prefetchConcurrency, depth: config.prefetchDepth, onOutcome: (o: PrefetchOutcome) => metrics.prefetches.inc({ outcome: o }) } }
+      : {}),
     tempDir,
     listTtlMs: config.listTtlSeconds * 1000,
     staleWhileRevalidateMs: config.listTtlSeconds * 1000,

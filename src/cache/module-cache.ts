@@ -19,6 +19,9 @@ import { checkInfo, type IntegrityGate } from './integrity-gate.js';
 import { latestKey, listKey, versionKey } from './cache-keys.js';
 import { createExpiringMemo } from './expiring-memo.js';
 import { escapePath } from '../module/escape.js';
+import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { createPrefetcher, type PrefetchOutcome } from './prefetcher.js';
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'negative' | 'bypass';
 
@@ -35,6 +38,8 @@ export interface CachedObject {
   readonly immutable: boolean;
   /** Why a stale answer was served (the upstream failure), when it was. */
   readonly staleReason?: string;
+  /** Strong validator, computed once per object. */
+  readonly etag: string;
 }
 
 export interface ModuleCacheOptions {
@@ -52,6 +57,10 @@ export interface ModuleCacheOptions {
   readonly negativeTtlMs: number;
   readonly queryTtlMs: number;
   readonly now?: () => number;
+  /** Bytes of small files (and zip metadata) kept in memory for hits (default 64 MiB; 0 = none). */
+  readonly memoryCacheBytes?: number;
+  /** Prefetch of requirements after a .mod miss (default off). */
+  readonly prefetch?: { readonly concurrency: number; readonly depth: number; readonly onOutcome?: (o: PrefetchOutcome) => void };
   /** Shared not-found answers (default: this process's memory). */
   readonly freshness?: FreshnessStore;
   /** Called with background revalidation failures (they never reach a client). */
@@ -69,6 +78,8 @@ export interface ModuleCache {
   revalidate(path: string): Promise<{ list: CachedObject; latest: CachedObject | undefined }>;
   /** Forgets negative and query answers of a module path (after a purge); `path` '' forgets all. */
   forget(path: string): Promise<void>;
+  /** Prefetches queued or running. */
+  readonly prefetchPending: number;
   /** Aborts every fill in progress (shutdown); their temp files are removed. */
   abort(reason: string): void;
 }
@@ -91,6 +102,14 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   const queries = createExpiringMemo<CachedObject>(10_000, now);
   let controller = new AbortController();
 
+  const hotBytes = opts.memoryCacheBytes ?? 64 << 20;
+  const hot = hotBytes > 0 ? new LRUCache<string, CachedObject>({ maxSize: hotBytes, sizeCalculation: (o, k) => (o.body?.length ?? 0) + k.length + 256 }) : undefined;
+  const remember = (o: CachedObject): CachedObject => {
+    if (hot && o.key !== undefined && o.staleReason === undefined) hot.set(o.key, { ...o, cache: 'hit', source: 'cache' });
+    return o;
+  };
+
+  const etagOf = (body: Buffer): string => `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
   const fromBytes = (key: string | undefined, body: Buffer, cache: CacheStatus, source: string, immutable: boolean, modified = new Date(now())): CachedObject => ({
     key,
     body,
@@ -99,6 +118,17 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     cache,
     source,
     immutable,
+    etag: etagOf(body),
+  });
+  const fromStat = (key: string, st: { size: number; modified: Date }, cache: CacheStatus, source: string): CachedObject => ({
+    key,
+    body: undefined,
+    size: st.size,
+    modified: st.modified,
+    cache,
+    source,
+    immutable: true,
+    etag: `"${st.size.toString(16)}-${st.modified.getTime().toString(16)}"`,
   });
 
   const route = opts.route ?? (() => chain);
@@ -126,14 +156,34 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     }
   }
 
-  async function immutableSmall(file: 'info' | 'mod', path: string, version: string): Promise<CachedObject> {
+  const prefetcher = opts.prefetch
+    ? createPrefetcher({
+        concurrency: opts.prefetch.concurrency,
+        depth: opts.prefetch.depth,
+        ...(opts.prefetch.onOutcome ? { onOutcome: opts.prefetch.onOutcome } : {}),
+        fetch: async (kind, path, version, depthLeft) => {
+          const o = await immutableSmall(kind, path, version, depthLeft, true);
+          if (o.cache === 'miss') prefetcher?.markPrefetched(versionKey(path, version, kind));
+          return o.cache === 'miss';
+        },
+      })
+    : undefined;
+
+  /**
+   * An immutable .info/.mod: memory, storage, else one fill. After a .mod miss its requirements
+   * are prefetched `depthLeft` levels down (client requests start at the configured depth).
+   */
+  async function immutableSmall(file: 'info' | 'mod', path: string, version: string, depthLeft = opts.prefetch?.depth ?? 0, byPrefetch = false): Promise<CachedObject> {
     const key = versionKey(path, version, file);
+    if (!byPrefetch) prefetcher?.clientAsked(key);
+    const inMemory = hot?.get(key);
+    if (inMemory) return inMemory;
     const stored = await storage.get(key);
-    if (stored) return fromBytes(key, stored, 'hit', 'cache', true);
+    if (stored) return remember(fromBytes(key, stored, 'hit', 'cache', true));
     await checkNegative(key);
     return coordinator.run(key, async () => {
       const again = await storage.get(key);
-      if (again) return fromBytes(key, again, 'hit', 'cache', true);
+      if (again) return remember(fromBytes(key, again, 'hit', 'cache', true));
       const { value, source } = await fetchRemembering<Buffer>(path, key, `${path}@${version}`, async (u) => {
         const subject = { path, version, source: u.name };
         if (file === 'info') {
@@ -146,7 +196,8 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         return bytes;
       });
       await storage.put(key, value);
-      return fromBytes(key, value, 'miss', source, true);
+      if (file === 'mod') prefetcher?.afterModFetched(value, depthLeft);
+      return remember(fromBytes(key, value, 'miss', source, true));
     });
   }
 
@@ -167,19 +218,21 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         });
         if (await ctx.stillOwner()) await storage.put(key, value);
         await freshness.deleteNegative(key);
-        return fromBytes(key, value, 'miss', source, false);
+        return remember(fromBytes(key, value, 'miss', source, false));
       });
 
     if (force) {
       await freshness.deleteNegative(key);
       return fill();
     }
+    const inMemory = hot?.get(key);
+    if (inMemory && now() - inMemory.modified.getTime() < opts.listTtlMs) return inMemory;
     const st = await storage.stat(key);
     if (st) {
       const age = now() - st.modified.getTime();
       const body = await storage.get(key);
       if (body) {
-        if (age < opts.listTtlMs) return fromBytes(key, body, 'hit', 'cache', false, st.modified);
+        if (age < opts.listTtlMs) return remember(fromBytes(key, body, 'hit', 'cache', false, st.modified));
         if (age < opts.listTtlMs + opts.staleWhileRevalidateMs) {
           fill().catch((err: unknown) => opts.onBackgroundError?.(err, what));
           return fromBytes(key, body, 'stale', 'cache', false, st.modified);
@@ -198,12 +251,14 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
 
   async function downloadZip(path: string, version: string): Promise<CachedObject> {
     const key = versionKey(path, version, 'zip');
+    const inMemory = hot?.get(key);
+    if (inMemory) return inMemory;
     const st = await storage.stat(key);
-    if (st) return { key, body: undefined, size: st.size, modified: st.modified, cache: 'hit', source: 'cache', immutable: true };
+    if (st) return remember(fromStat(key, st, 'hit', 'cache'));
     await checkNegative(key);
     return coordinator.run(key, async () => {
       const again = await storage.stat(key);
-      if (again) return { key, body: undefined, size: again.size, modified: again.modified, cache: 'hit', source: 'cache', immutable: true };
+      if (again) return remember(fromStat(key, again, 'hit', 'cache'));
       // A version is complete only with its .info and .mod: fetch them first (no-ops when cached).
       await immutableSmall('info', path, version);
       await immutableSmall('mod', path, version);
@@ -228,7 +283,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       }
       const done = await storage.stat(key);
       if (!done) throw new ModgateError('STORAGE_ERROR', `stored ${key} but cannot find it`);
-      return { key, body: undefined, size: done.size, modified: done.modified, cache: 'miss', source, immutable: true };
+      return remember(fromStat(key, done, 'miss', source));
     });
   }
 
@@ -268,8 +323,15 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       });
     },
     mod: (path, version) => immutableSmall('mod', path, version),
+    get prefetchPending() {
+      return prefetcher?.pending ?? 0;
+    },
     zip: downloadZip,
     async forget(path) {
+      if (hot) {
+        const prefix = path === '' ? '' : `${escapePath(path)}/`;
+        for (const k of [...hot.keys()]) if (k.startsWith(prefix)) hot.delete(k);
+      }
       if (path === '') {
         queries.deletePrefix('');
         await freshness.forgetPrefix('');
@@ -280,6 +342,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       await freshness.forgetPrefix(`${escapePath(path)}/@`);
     },
     abort(reason) {
+      prefetcher?.clear();
       controller.abort(new ModgateError('SHUTTING_DOWN', reason));
       controller = new AbortController();
     },

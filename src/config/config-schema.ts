@@ -95,6 +95,18 @@ export const configSchema = z
     gcMinAgeSeconds: z.number().int().min(0).max(86400).default(60),
     /** Admin API bearer tokens, comma-separated; none = admin API off. */
     adminTokens: z.string().default(''),
+    /** Bytes of small files (.info/.mod/list/@latest) and zip metadata kept in memory for hits; 0 = none. */
+    memoryCacheBytes: z.number().int().min(0).default(64 << 20),
+    /** Prefetch: when a .mod is fetched for a client, fetch the .mod/.info of its requirements ahead of the client. */
+    prefetch: z.boolean().default(true),
+    /** How many prefetches run at once. */
+    prefetchConcurrency: z.number().int().min(1).max(256).default(16),
+    /** How many levels of the requirement graph to prefetch below a requested .mod. */
+    prefetchDepth: z.number().int().min(0).max(10).default(2),
+    /** After this many ms without an answer from an upstream followed by `|`, also ask the next one (hedging); 0 = off. */
+    hedgeAfterMs: z.number().int().min(0).max(600_000).default(0),
+    /** Worker processes sharing the port (node:cluster); 1 = this process only. */
+    workers: z.number().int().min(1).max(64).default(1),
     /** Log level. */
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Log format: json lines, pretty, or auto (pretty on a terminal). */

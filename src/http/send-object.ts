@@ -1,6 +1,5 @@
 // Sends a cached object with the right headers: Content-Type/Length, ETag, Cache-Control
 // (immutable for canonical versions), conditional requests (304) and single byte ranges (206/416).
-import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedObject } from '../cache/module-cache.js';
 import type { Storage } from '../storage/storage.js';
@@ -20,11 +19,6 @@ export interface SendOptions {
   readonly storage: Storage;
   /** max-age for objects that are not immutable (list, @latest, queries). */
   readonly shortMaxAge: number;
-}
-
-function etagOf(obj: CachedObject): string {
-  if (obj.body) return `"${createHash('sha256').update(obj.body).digest('base64url').slice(0, 27)}"`;
-  return `"${obj.size.toString(16)}-${obj.modified.getTime().toString(16)}"`;
 }
 
 function matchesEtag(header: string, etag: string): boolean {
@@ -54,7 +48,7 @@ export function parseRange(header: string, size: number): { start: number; end: 
 }
 
 export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind: ServedKind, obj: CachedObject, opts: SendOptions): Promise<FastifyReply> {
-  const etag = etagOf(obj);
+  const etag = obj.etag;
   reply.header('content-type', CONTENT_TYPE[kind]);
   reply.header('etag', etag);
   reply.header('last-modified', obj.modified.toUTCString());

@@ -25,7 +25,7 @@ before(async () => {
   sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
   upstream = await startFileProxy({ dir: fixture.proxyDir });
   mods = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '');
-  mg = await startModgate({ args: ['--cache-dir', join(work, 'cache'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--admin-tokens', TOKEN, '--gc-min-age-seconds', '0'] });
+  mg = await startModgate({ args: ['--cache-dir', join(work, 'cache'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--admin-tokens', TOKEN, '--gc-min-age-seconds', '0', '--prefetch', 'false'] });
 });
 
 after(async () => {
