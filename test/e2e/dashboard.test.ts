@@ -1,8 +1,9 @@
 // The web dashboard in a real browser (Debian Chromium, headless) against a real modgate process
 // with an upstream over the module fixture and a checksum database: the page loads only from
-// modgate with no console errors, charts draw after traffic, the module browser shows versions
+// modgate with no console errors, the uPlot charts draw after traffic, the module browser shows versions
 // with hashes, a wrong admin token is refused with a clear message, and purging with the right one
-// removes the version (API and cache directory).
+// removes the version (API and cache directory); a failing endpoint or chart library blanks only its
+// panel.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -230,6 +231,23 @@ test('an endpoint that fails blanks only its own panel, with the status shown', 
   await other.route('**/api/timeseries*', (route) => route.fulfill({ status: 500, contentType: 'text/plain', body: 'internal error (test)' }));
   await other.goto(`${mg.url}/`);
   await other.locator('#charts-error', { hasText: 'HTTP 500' }).waitFor();
+  await other.locator('#refresh-status', { hasText: '1 of 4 data sources failed' }).waitFor();
+  assert.equal(await other.locator('#overview-error').isHidden(), true);
+  await other.locator('#requests-table tbody code').first().waitFor();
+  assert.deepEqual(errors, []);
+  await other.close();
+});
+
+test('if the chart library does not load, only the charts panel says so', T, async () => {
+  const other = await browser.context.newPage();
+  const errors: string[] = [];
+  other.on('pageerror', (err) => errors.push(err.message));
+  other.on('console', (m) => {
+    if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(m.text());
+  });
+  await other.route('**/dashboard/vendor/uPlot.iife.min.js', (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'gone (test)' }));
+  await other.goto(`${mg.url}/`);
+  await other.locator('#charts-error', { hasText: 'chart library' }).waitFor();
   await other.locator('#refresh-status', { hasText: '1 of 4 data sources failed' }).waitFor();
   assert.equal(await other.locator('#overview-error').isHidden(), true);
   await other.locator('#requests-table tbody code').first().waitFor();
