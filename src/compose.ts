@@ -78,7 +78,7 @@ function parseGitConfig(v: Config['gitConfig']): Array<[string, string]> {
     });
 }
 
-export function createRouting(config: Config, deps: { logger: Logger; observe?: (o: FetchObservation) => void }): Routing {
+export function createRouting(config: Config, deps: { logger: Logger; observe?: (o: FetchObservation) => void; onHedge?: (from: string, to: string) => void }): Routing {
   const entries = parseProxyList(config.upstream);
   const noproxy = noproxyPatterns(config);
   const observed = (u: Upstream): Upstream => (deps.observe ? observeUpstream(u, deps.observe) : u);
@@ -112,7 +112,7 @@ export function createRouting(config: Config, deps: { logger: Logger; observe?: 
         });
     return { upstream: observed(upstream), fallBackOnError: e.fallBackOnError };
   });
-  const publicChain = createUpstreamChain(publicEntries);
+  const publicChain = createUpstreamChain(publicEntries, { hedgeAfterMs: config.hedgeAfterMs, ...(deps.onHedge ? { onHedge: deps.onHedge } : {}) });
   const privateChain = noproxy ? createUpstreamChain([{ upstream: directUpstream(), fallBackOnError: false }]) : publicChain;
   return {
     publicChain,
@@ -249,6 +249,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const stats = createRequestStats();
   const routing = createRouting(config, {
     logger,
+    onHedge: (from, to) => metrics.hedges.inc({ from, to }),
     observe: (o) => {
       stats.recordUpstream(o.upstream, o.outcome, o.ms, o.error);
       metrics.upstreamFetches.inc({ upstream: o.upstream, kind: o.kind, outcome: o.outcome });
@@ -298,6 +299,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     shortMaxAge: config.listTtlSeconds,
     negativeMaxAge: config.negativeTtlSeconds,
     metrics,
+    ...(config.s3ZipRedirect && storage.presignedUrl ? { zipRedirect: (key: string) => storage.presignedUrl!(key) } : {}),
     onFlow: (e) => {
       operations.stats.record(e);
       if (e.status === 200 && e.module !== undefined && e.version !== undefined && (e.kind === 'info' || e.kind === 'mod' || e.kind === 'zip')) {

@@ -184,14 +184,14 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     return coordinator.run(key, async () => {
       const again = await storage.get(key);
       if (again) return remember(fromBytes(key, again, 'hit', 'cache', true));
-      const { value, source } = await fetchRemembering<Buffer>(path, key, `${path}@${version}`, async (u) => {
+      const { value, source } = await fetchRemembering<Buffer>(path, key, `${path}@${version}`, async (u, signal) => {
         const subject = { path, version, source: u.name };
         if (file === 'info') {
-          const bytes = await u.info(path, version, controller.signal);
+          const bytes = await u.info(path, version, signal);
           checkInfo({ ...subject, query: false }, bytes);
           return bytes;
         }
-        const bytes = await u.mod(path, version, controller.signal);
+        const bytes = await u.mod(path, version, signal);
         await gate.checkMod(subject, bytes);
         return bytes;
       });
@@ -211,8 +211,8 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           const body = await storage.get(key);
           if (body) return fromBytes(key, body, 'hit', 'cache', false, current.modified);
         }
-        const { value, source } = await fetchRemembering<Buffer>(path, key, what, async (u) => {
-          const bytes = (await fetchOne(u)) as Buffer;
+        const { value, source } = await fetchRemembering<Buffer>(path, key, what, async (u, signal) => {
+          const bytes = (await fetchOne(u, signal)) as Buffer;
           validate(bytes, u.name);
           return bytes;
         });
@@ -263,11 +263,11 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       await immutableSmall('info', path, version);
       await immutableSmall('mod', path, version);
       await mkdir(opts.tempDir, { recursive: true });
-      const { value, source } = await fetchRemembering<{ tmp: string; h1: string }>(path, key, `${path}@${version}`, async (u) => {
+      const { value, source } = await fetchRemembering<{ tmp: string; h1: string }>(path, key, `${path}@${version}`, async (u, signal) => {
         const tmp = join(opts.tempDir, `.tmp-zip-${randomBytes(8).toString('hex')}`);
         try {
-          const body = await u.zip(path, version, controller.signal);
-          await pipeline(body, sizeLimit(MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), createWriteStream(tmp), { signal: controller.signal });
+          const body = await u.zip(path, version, signal);
+          await pipeline(body, sizeLimit(MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), createWriteStream(tmp), { signal });
           const { h1 } = await gate.checkZip({ path, version, source: u.name }, tmp);
           return { tmp, h1 };
         } catch (err) {
@@ -288,9 +288,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   }
 
   const list = (path: string, force = false) =>
-    refreshable(path, listKey(path), `${path}/@v/list`, (u) => u.list(path, controller.signal), () => undefined, force);
+    refreshable(path, listKey(path), `${path}/@v/list`, (u, signal) => u.list(path, signal), () => undefined, force);
   const latest = (path: string, force = false) =>
-    refreshable(path, latestKey(path), `${path}@latest`, (u) => u.latest(path, controller.signal), (b, source) => {
+    refreshable(path, latestKey(path), `${path}@latest`, (u, signal) => u.latest(path, signal), (b, source) => {
       checkInfo({ path, version: 'latest', source, query: true }, b);
     }, force);
 
@@ -312,8 +312,8 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       if (memo) return { ...memo, cache: 'hit', source: 'cache' };
       await checkNegative(`query:${memoKey}`);
       return coordinator.run(`query:${memoKey}`, async () => {
-        const { value, source } = await fetchRemembering<Buffer>(path, `query:${memoKey}`, memoKey, async (u) => {
-          const bytes = await u.info(path, version, controller.signal);
+        const { value, source } = await fetchRemembering<Buffer>(path, `query:${memoKey}`, memoKey, async (u, signal) => {
+          const bytes = await u.info(path, version, signal);
           checkInfo({ path, version, source: u.name, query: true }, bytes);
           return bytes;
         });

@@ -42,6 +42,8 @@ export interface ProxyServerOptions {
   readonly negativeMaxAge: number;
   readonly readiness: readonly ReadinessCheck[];
   readonly metrics?: Metrics;
+  /** Redirect full zip downloads (presigned storage URLs) instead of streaming them. */
+  readonly zipRedirect?: (key: string) => Promise<string | undefined>;
   /** Called with each finished request's flow entry (dashboard statistics, LRU access times). */
   readonly onFlow?: (e: FlowEntry) => void;
   /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */
@@ -167,7 +169,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     const obj = await lookup(opts.cache, parsed);
     flow.cache = obj.cache;
     flow.source = obj.source;
-    return sendObject(req, reply, parsed.kind, obj, { storage: opts.storage, shortMaxAge: opts.shortMaxAge });
+    return sendObject(req, reply, parsed.kind, obj, { storage: opts.storage, shortMaxAge: opts.shortMaxAge, zipRedirect: opts.zipRedirect });
   });
   return app;
 }

@@ -19,6 +19,8 @@ export interface SendOptions {
   readonly storage: Storage;
   /** max-age for objects that are not immutable (list, @latest, queries). */
   readonly shortMaxAge: number;
+  /** When set, full zip downloads are redirected to this URL (e.g. a presigned S3 URL). */
+  readonly zipRedirect?: ((key: string) => Promise<string | undefined>) | undefined;
 }
 
 function matchesEtag(header: string, etag: string): boolean {
@@ -71,6 +73,10 @@ export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind:
     return reply.code(200).send(obj.body);
   }
   if (!obj.key) throw new ModgateError('INTERNAL', 'object without body or key');
+  if (kind === 'zip' && opts.zipRedirect && req.headers.range === undefined) {
+    const location = await opts.zipRedirect(obj.key);
+    if (location) return reply.code(302).header('location', location).header('cache-control', 'no-store').header('content-type', 'text/plain; charset=utf-8').send('');
+  }
 
   let range: { start: number; end: number } | undefined | null;
   const rangeHeader = req.headers.range;

@@ -15,6 +15,7 @@ export interface Metrics {
   readonly pollutionEvents: Counter<'upstream' | 'kind'>;
   readonly sumdbForks: Counter<'sumdb'>;
   readonly prefetches: Counter<'outcome'>;
+  readonly hedges: Counter<'from' | 'to'>;
   readonly cacheObjects: Gauge<'kind'>;
   readonly cacheBytes: Gauge;
 }
@@ -63,6 +64,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     pollutionEvents: new Counter({ name: 'modgate_pollution_events_total', help: 'Upstream answers refused because they did not match the checksum database or a pinned hash', labelNames: ['upstream', 'kind'], registers }),
     sumdbForks: new Counter({ name: 'modgate_sumdb_fork_detected_total', help: 'Checksum database forks detected (security incident)', labelNames: ['sumdb'], registers }),
     prefetches: new Counter({ name: 'modgate_prefetch_total', help: 'Prefetched go.mod files by outcome (fetched|hit|used|error)', labelNames: ['outcome'], registers }),
+    hedges: new Counter({ name: 'modgate_upstream_hedges_total', help: 'Hedged upstream requests: the next "|" upstream was asked because the first was slow', labelNames: ['from', 'to'], registers }),
     cacheObjects: new Gauge({ name: 'modgate_cache_objects', help: 'Cached objects by kind (from the last cache scan)', labelNames: ['kind'], registers }),
     cacheBytes: new Gauge({ name: 'modgate_cache_bytes', help: 'Bytes in the cache (from the last cache scan)', registers }),
   };

@@ -82,6 +82,8 @@ export function createHttpUpstream(opts: HttpUpstreamOptions): Upstream {
     bodyTimeout: opts.timeoutMs,
     keepAliveTimeout: 30_000,
     connections: 64,
+    // HTTP/2 when the upstream offers it over TLS (ALPN); HTTP/1.1 keep-alive otherwise.
+    allowH2: true,
   }).compose(interceptors.redirect({ maxRedirections: 5 }));
   const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'modgate' };
   if (auth) headers.authorization = auth;

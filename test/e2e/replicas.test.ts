@@ -56,7 +56,7 @@ before(async () => {
   [sumdb, upstream, s3, redis] = await Promise.all([startSumdb({ proxyDir: fixture.proxyDir }), startFileProxy({ dir: fixture.proxyDir }), startS3Server(), startRedis()]);
   mods = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '');
   pool = fixture.manifest.modules.flatMap((m) => m.versions.filter((v) => v !== m.selected).map((v) => ({ path: m.path, selected: v })));
-  assert.ok(pool.length >= 31, `only ${pool.length} spare versions`);
+  assert.ok(pool.length >= 32, `only ${pool.length} spare versions`);
   replicas = await Promise.all(['r1', 'r2', 'r3'].map(startReplica));
 });
 
@@ -189,6 +189,22 @@ test('Redis stopped and restarted during load: every request still succeeds with
   }
   const ready = await (await fetch(`${replicas[0]!.url}/readyz`)).text();
   assert.match(ready, /coordination \(redis/);
+});
+
+test('with --s3-zip-redirect, zips are redirected to presigned S3 URLs that serve the verified bytes', async () => {
+  const r = await startModgate({
+    args: [...replicaArgs('redirect'), '--s3-zip-redirect', 'true'],
+    env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
+  });
+  extra.push(r);
+  const m = pool[31]!;
+  assert.equal((await fetch(r.url + rel(m, 'zip'))).status, 200); // cold: fetched, verified, stored
+  const res = await fetch(r.url + rel(m, 'zip'), { redirect: 'manual' });
+  assert.equal(res.status, 302);
+  const location = res.headers.get('location')!;
+  assert.ok(location.startsWith(s3.endpoint), location);
+  const bytes = Buffer.from(await (await fetch(location)).arrayBuffer());
+  assert.ok(bytes.equals(await readFile(join(fixture.proxyDir, rel(m, 'zip')))));
 });
 
 test('S3 unavailable: misses get a clear 503', async () => {
