@@ -49,15 +49,24 @@ export function createStorage(config: Config): Storage {
   return createFsStorage(resolve(dir));
 }
 
-export async function createScaleParts(config: Config, logger: Logger): Promise<ScaleParts> {
+const fsRoot = (config: Config): string => resolve(config.storage.startsWith('fs://') ? config.storage.slice('fs://'.length) : config.cacheDir);
+
+/** Checks the storage and removes temp files an interrupted run left (fs only). */
+export async function prepareStorage(config: Config, logger: Logger): Promise<Storage> {
   const storage = createStorage(config);
   await storage.checkWritable();
+  if (storage.localPath) {
+    const swept = await sweepFsTempFiles(fsRoot(config));
+    if (swept > 0) logger.warn({ swept }, 'removed temp files left by an interrupted run');
+  }
+  return storage;
+}
+
+export async function createScaleParts(config: Config, logger: Logger, opts: { sweepTemp?: boolean } = {}): Promise<ScaleParts> {
+  const storage = opts.sweepTemp === false ? createStorage(config) : await prepareStorage(config, logger);
   let tempDir: string;
   if (storage.localPath) {
-    const root = config.storage.startsWith('fs://') ? config.storage.slice('fs://'.length) : config.cacheDir;
-    tempDir = join(resolve(root), STATE_PREFIX, 'tmp');
-    const swept = await sweepFsTempFiles(resolve(root));
-    if (swept > 0) logger.warn({ swept }, 'removed temp files left by an interrupted run');
+    tempDir = join(fsRoot(config), STATE_PREFIX, 'tmp');
   } else {
     tempDir = join(tmpdir(), `modgate-${process.pid}`);
     await rm(tempDir, { recursive: true, force: true });

@@ -242,8 +242,8 @@ export interface RunningServer {
   close(graceMs: number): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
-  const scale = await createScaleParts(config, logger);
+export async function startServer(config: Config, logger: Logger, opts: { sweepTemp?: boolean } = {}): Promise<RunningServer> {
+  const scale = await createScaleParts(config, logger, opts);
   const { storage, tempDir } = scale;
   const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
   const stats = createRequestStats();

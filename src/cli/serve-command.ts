@@ -2,16 +2,30 @@
 import type { Command } from 'commander';
 import { addConfigOptions, configFromFlags } from './config-options.js';
 import { createLogger } from '../observe/logger.js';
+import cluster from 'node:cluster';
 import { startServer } from '../compose.js';
+import { prepareStorage } from '../compose-scale.js';
+import { runPrimary, type WorkerMessage } from './serve-workers.js';
 
 export function registerServe(program: Command): void {
   const cmd = addConfigOptions(program.command('serve').description('run the module proxy'));
   cmd.action(async (flags: Record<string, string | undefined>) => {
     const config = configFromFlags(flags);
     const logger = createLogger({ level: config.logLevel, format: config.logFormat });
-    const server = await startServer(config, logger);
-    process.stdout.write(`modgate listening on ${server.url}\n`);
-    logger.info({ url: server.url, upstream: config.upstream.replace(/\/\/[^/@]*@/g, '//'), cacheDir: config.cacheDir }, 'listening');
+    if (config.workers > 1 && cluster.isPrimary) {
+      // Clean up after a crash once, before any worker starts downloading.
+      await prepareStorage(config, logger);
+      await runPrimary({ workers: config.workers, logger });
+      logger.flush();
+      process.exit(0);
+    }
+    const server = await startServer(config, logger, { sweepTemp: !cluster.isWorker });
+    if (cluster.isWorker) {
+      process.send?.({ type: 'listening', url: server.url } satisfies WorkerMessage);
+    } else {
+      process.stdout.write(`modgate listening on ${server.url}\n`);
+      logger.info({ url: server.url, upstream: config.upstream.replace(/\/\/[^/@]*@/g, '//'), cacheDir: config.cacheDir }, 'listening');
+    }
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
