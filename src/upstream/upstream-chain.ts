@@ -107,7 +107,7 @@ export function createUpstreamChain(entries: readonly ChainEntry[], opts: ChainO
         for (const o of outcomes) {
           if (o.ok) return { value: o.value, source: o.source };
         }
-        if (signal?.aborted) throw (outcomes[0] as { err: ModgateError }).err;
+        if (signal?.aborted) throw signal.reason instanceof ModgateError ? signal.reason : (outcomes[0] as { err: ModgateError }).err;
         for (const o of outcomes) {
           if (o.ok) continue;
           const e = o.err;

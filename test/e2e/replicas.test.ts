@@ -207,8 +207,13 @@ test('with --s3-zip-redirect, zips are redirected to presigned S3 URLs that serv
   assert.ok(bytes.equals(await readFile(join(fixture.proxyDir, rel(m, 'zip')))));
 });
 
-test('S3 unavailable: misses get a clear 503', async () => {
+test('S3 unavailable: misses get a clear 503; small files already in memory are still served', async () => {
+  const warm = mods[1]!;
+  assert.equal((await fetch(replicas[0]!.url + rel(warm, 'mod'))).status, 200);
   await s3.stop();
+  const hot = await fetch(replicas[0]!.url + rel(warm, 'mod'));
+  assert.equal(hot.status, 200);
+  assert.equal(await hot.text(), await readFile(join(fixture.proxyDir, rel(warm, 'mod')), 'utf8'));
   const m = pool[30]!;
   const res = await fetch(replicas[0]!.url + rel(m, 'info'));
   assert.equal(res.status, 503);

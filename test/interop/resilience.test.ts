@@ -173,3 +173,64 @@ test('crash safety: SIGKILL mid-download leaves nothing partial; after restart t
   assert.deepEqual(r.modules.map((x) => x.Sum).sort(), direct.modules.map((x) => x.Sum).sort());
   await restarted.stop();
 });
+
+/** Sends a raw request line (no client-side URL normalisation) and returns status and body. */
+async function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  const { host, port } = new URL(base);
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(port), host.split(':')[0]!, () => sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    let data = '';
+    sock.setEncoding('latin1').on('data', (d: string) => (data += d));
+    sock.on('end', () => {
+      const status = Number(/^HTTP\/1\.1 (\d+)/.exec(data)?.[1]);
+      resolve({ status, body: data.slice(data.indexOf('\r\n\r\n') + 4) });
+    });
+    sock.on('error', reject);
+  });
+}
+
+test('traversal attempts over a real socket get 4xx and never a file outside the cache', async () => {
+  const m = await modgateWith('traversal', ['--upstream', upstream.url]);
+  const secret = '/etc/passwd';
+  const attempts = [
+    '/../../../../etc/passwd',
+    '/example.com/%2e%2e/%2e%2e/%2e%2e/etc/passwd/@v/list',
+    '/example.com/..%2f..%2f..%2fetc%2fpasswd/@v/list',
+    '/example.com/x/@v/..%2f..%2f..%2f..%2fetc%2fpasswd.info',
+    '/%2fetc%2fpasswd/@v/list',
+    '//etc/passwd/@v/list',
+    '/example.com/x/@v/%00.mod',
+  ];
+  for (const a of attempts) {
+    const r = await rawGet(m.url, a);
+    assert.ok(r.status >= 400 && r.status < 500, `${a}: ${r.status}`);
+    assert.doesNotMatch(r.body, /root:/, a);
+  }
+  assert.ok(secret);
+});
+
+test('SIGTERM: an in-flight download is aborted cleanly after the grace period; nothing partial remains', async () => {
+  const own = await proxyOn(fixture.proxyDir);
+  const victim = mods[15]!;
+  let started!: () => void;
+  const seen = new Promise<void>((r) => (started = r));
+  own.setHandler((req, res, next) => {
+    if (!(req.url ?? '').endsWith('.zip')) return next();
+    res.writeHead(200, { 'content-type': 'application/zip', 'content-length': 1_000_000 });
+    res.write(Buffer.alloc(1000));
+    started();
+  });
+  const name = 'sigterm';
+  const m = await modgateWith(name, ['--upstream', own.url, '--shutdown-grace-seconds', '1']);
+  const pending = fetch(m.url + zipUrl(victim)).then((r) => r.status, () => 'failed');
+  await seen;
+  const code = await m.stop();
+  assert.equal(code, 0);
+  const status = await pending;
+  assert.ok(status === 'failed' || status === 503, String(status));
+  const files = await readdir(join(work, name, escapePath(victim.path), '@v')).catch(() => [] as string[]);
+  assert.ok(!files.includes(`${escapeVersion(victim.selected)}.zip`));
+  const tmpLeft = await readdir(join(work, name, '.modgate', 'tmp')).catch(() => [] as string[]);
+  assert.deepEqual(tmpLeft, []);
+});
