@@ -166,10 +166,21 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     flow.kind = parsed.kind;
     flow.module = parsed.path;
     if ('version' in parsed) flow.version = parsed.version;
-    const obj = await lookup(opts.cache, parsed);
-    flow.cache = obj.cache;
-    flow.source = obj.source;
-    return sendObject(req, reply, parsed.kind, obj, { storage: opts.storage, shortMaxAge: opts.shortMaxAge, zipRedirect: opts.zipRedirect });
+    const send = async (): Promise<FastifyReply> => {
+      const obj = await lookup(opts.cache, parsed);
+      flow.cache = obj.cache;
+      flow.source = obj.source;
+      return sendObject(req, reply, parsed.kind, obj, { storage: opts.storage, shortMaxAge: opts.shortMaxAge, zipRedirect: opts.zipRedirect });
+    };
+    try {
+      return await send();
+    } catch (err) {
+      // A file removed behind our back (GC or purge on another replica, an operator): forget what
+      // this process remembered about the module and look again, once.
+      if (!(err instanceof ModgateError && err.details?.vanished !== undefined) || reply.sent) throw err;
+      await opts.cache.forget(parsed.path);
+      return send();
+    }
   });
   return app;
 }

@@ -90,7 +90,7 @@ export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind:
     }
   }
   const stream = await opts.storage.open(obj.key, range ?? undefined);
-  if (!stream) throw new ModgateError('STORAGE_ERROR', `cached file ${obj.key} disappeared while being served`);
+  if (!stream) throw new ModgateError('STORAGE_ERROR', `cached file ${obj.key} disappeared while being served`, { details: { vanished: obj.key } });
   if (range) {
     reply.header('content-range', `bytes ${range.start}-${range.end}/${obj.size}`);
     reply.header('content-length', range.end - range.start + 1);

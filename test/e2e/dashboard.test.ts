@@ -4,6 +4,7 @@
 // with hashes, a wrong admin token is refused with a clear message, and purging with the right one
 // removes the version (API and cache directory); a failing endpoint or chart library blanks only its
 // panel.
+import { waitFor } from '../support/wait-for.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
@@ -134,19 +135,36 @@ after(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/**
+ * Waits until an expression is true in the page. Evaluated over the DevTools protocol (exempt from
+ * the page's Content-Security-Policy), unlike waitForFunction's string predicates, which the
+ * dashboard's strict CSP rightly blocks.
+ */
+async function inPage(what: string, expression: string): Promise<void> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    await waitFor(what, async () => {
+      const r = (await cdp.send('Runtime.evaluate', { expression: `Boolean(${expression})`, returnByValue: true })) as { result: { value?: unknown } };
+      return r.result.value === true;
+    }, 20_000);
+  } finally {
+    await cdp.detach();
+  }
+}
+
 test('the dashboard loads from modgate alone, with the usage lines and no console errors', T, async () => {
   const res = await page.goto(`${mg.url}/?refresh=1`);
   assert.equal(res?.status(), 200);
-  await page.waitForFunction('Number(document.body.dataset.refreshed ?? 0) >= 1');
+  await inPage('the first refresh', 'Number(document.body.dataset.refreshed ?? 0) >= 1');
   assert.match((await page.locator('#usage-lines').textContent()) ?? '', new RegExp(`export GOPROXY=${mg.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`));
   assert.equal(await page.locator('#overview-error').isHidden(), true, await page.locator('#overview-error').textContent() ?? '');
   await page.locator('#requests-table tbody code', { hasText: escapePath(target.path) }).first().waitFor();
-  await page.waitForFunction(`!/^[–-]?$/.test(document.getElementById('tile-cache').textContent)`);
+  await inPage('the cache tile', `!/^[–-]?$/.test(document.getElementById('tile-cache').textContent)`);
   assertCleanPage();
 });
 
 test('charts render the traffic: hit ratio, request rate, latency', T, async () => {
-  await page.waitForFunction(`${JSON.stringify(CHARTS)}.every((id) => Number(document.getElementById(id).dataset.points) > 0)`);
+  await inPage('chart data', `${JSON.stringify(CHARTS)}.every((id) => Number(document.getElementById(id).dataset.points) > 0)`);
   for (const id of CHARTS) {
     const box = await page.locator(`#${id} .uplot canvas`).boundingBox();
     assert.ok(box && box.width > 100 && box.height > 50, `${id} has no uPlot canvas with a size: ${JSON.stringify(box)}`);

@@ -46,7 +46,7 @@ async function runPrewarm(args: string[]): Promise<{ code: number; report: Prewa
 }
 
 async function freshModgate(name: string): Promise<ModgateProcess> {
-  const m = await startModgate({ args: ['--cache-dir', join(work, name), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb] });
+  const m = await startModgate({ args: ['--cache-dir', join(work, name), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch', 'false'] });
   cleanups.push(() => m.kill());
   return m;
 }

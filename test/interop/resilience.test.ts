@@ -179,7 +179,7 @@ async function rawGet(base: string, path: string): Promise<{ status: number; bod
   const { host, port } = new URL(base);
   const net = await import('node:net');
   return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(port), host.split(':')[0]!, () => sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+    const sock = net.connect(Number(port), host.split(":")[0], () => sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
     let data = '';
     sock.setEncoding('latin1').on('data', (d: string) => (data += d));
     sock.on('end', () => {

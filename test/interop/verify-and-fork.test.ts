@@ -47,7 +47,7 @@ test('a forked checksum database is refused, reported in /readyz and events, and
   const fwd = await startForwarder(db1.url);
   stops.push(() => fwd.stop());
   const cacheDir = join(work, 'fork-cache');
-  const args = ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', `${db1.vkey} ${fwd.url}`, '--admin-tokens', 'tok'];
+  const args = ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', `${db1.vkey} ${fwd.url}`, '--admin-tokens', 'tok', '--prefetch', 'false'];
   const [x, y, z] = [mods[0]!, mods[1]!, mods[2]!];
 
   let mg: ModgateProcess = await startModgate({ args });
