@@ -182,3 +182,31 @@ test('healthz and readyz', async () => {
   assert.equal(ready.statusCode, 200);
   assert.match(ready.body, /storage: ok/);
 });
+
+test('--path-prefix: everything is served under the prefix, nothing outside it', async () => {
+  const storage = createFsStorage(join(dir, 'prefixed-cache'));
+  const cache = createModuleCache({
+    storage,
+    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(join(dir, 'upstream')).toString()), fallBackOnError: false }]),
+    gate: createBasicGate(),
+    coordinator: createLocalCoordinator(),
+    tempDir: join(dir, 'prefixed-cache', '.modgate/tmp'),
+    listTtlMs: 60_000,
+    staleWhileRevalidateMs: 60_000,
+    negativeTtlMs: 60_000,
+    queryTtlMs: 60_000,
+  });
+  const prefixed = await createProxyServer({
+    cache, storage, logger: pino({ level: 'silent' }), pathPrefix: '/go/proxy', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
+  });
+  try {
+    const ok = await prefixed.inject({ url: '/go/proxy/example.com/hello/@v/v1.0.0.mod' });
+    assert.equal(ok.statusCode, 200);
+    assert.equal(ok.body, 'module example.com/hello\n\ngo 1.20\n');
+    assert.equal((await prefixed.inject({ url: '/go/proxy/healthz' })).statusCode, 200);
+    assert.equal((await prefixed.inject({ url: '/example.com/hello/@v/v1.0.0.mod' })).statusCode, 404);
+    assert.equal((await prefixed.inject({ url: '/go/example.com/hello/@v/v1.0.0.mod' })).statusCode, 404);
+  } finally {
+    await prefixed.close();
+  }
+});
