@@ -92,7 +92,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       if (req.method === 'GET') opts.metrics.bytesServed.inc({ kind: f.kind }, bytes);
     }
     const latencyMs = Math.round(reply.elapsedTime * 100) / 100;
-    opts.onFlow?.({
+    const entry: FlowEntry = {
       time: new Date().toISOString(),
       method: req.method,
       path: req.url,
@@ -104,21 +104,11 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       status: reply.statusCode,
       bytes,
       latencyMs,
-    });
+    };
+    opts.onFlow?.(entry);
+    const { time: _time, latencyMs: _latency, ...logged } = entry;
     opts.logger.info(
-      {
-        reqId: req.id,
-        method: req.method,
-        path: req.url,
-        ...(f.module !== undefined ? { module: f.module } : {}),
-        ...(f.version !== undefined ? { version: f.version } : {}),
-        kind: f.kind ?? 'other',
-        cache: f.cache ?? 'bypass',
-        source: f.source ?? 'none',
-        status: reply.statusCode,
-        bytes,
-        latency_ms: latencyMs,
-      },
+      { reqId: req.id, ...logged, latency_ms: latencyMs },
       'request',
     );
   });

@@ -4,6 +4,7 @@
 // subdirectory without one, then x/mod's omission rules (zip-create.ts).
 import { PassThrough, Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { readZipEntries } from '../zip/zip-check.js';
 import { ModgateError } from '../errors/modgate-error.js';
 import { createModuleZip, type ZipSourceFile } from '../zip/zip-create.js';
 import { MAX_LICENSE } from '../zip/zip-rules.js';
@@ -15,18 +16,6 @@ function openZip(file: string): Promise<yauzl.ZipFile> {
   });
 }
 
-function readEntries(zf: yauzl.ZipFile): Promise<yauzl.Entry[]> {
-  return new Promise((resolve, reject) => {
-    const entries: yauzl.Entry[] = [];
-    zf.on('entry', (e: yauzl.Entry) => {
-      entries.push(e);
-      zf.readEntry();
-    });
-    zf.once('end', () => resolve(entries));
-    zf.once('error', reject);
-    zf.readEntry();
-  });
-}
 
 function entryName(e: yauzl.Entry): string {
   const raw = e.fileName as unknown as Buffer | string;
@@ -65,7 +54,7 @@ export async function createGitModuleZip(opts: GitZipOptions): Promise<{ files: 
   }
   const zf = await openZip(opts.archiveFile);
   try {
-    const entries = await readEntries(zf);
+    const entries = await readZipEntries(zf);
     const files: ZipSourceFile[] = [];
     const want = subdir === '' ? '' : `${subdir}/`;
     let topPrefix = '';

@@ -40,15 +40,16 @@ function openZip(filePath: string): Promise<yauzl.ZipFile> {
   });
 }
 
-function readEntries(zf: yauzl.ZipFile): Promise<yauzl.Entry[]> {
+/** Every central-directory entry of an open zip (lazyEntries mode), in order. */
+export function readZipEntries(zf: yauzl.ZipFile): Promise<yauzl.Entry[]> {
   return new Promise((resolve, reject) => {
     const entries: yauzl.Entry[] = [];
     zf.on('entry', (e: yauzl.Entry) => {
       entries.push(e);
       zf.readEntry();
     });
-    zf.on('end', () => resolve(entries));
-    zf.on('error', (err: Error) => reject(invalid(`module zip is not a valid zip file: ${err.message}`, undefined, err)));
+    zf.once('end', () => resolve(entries));
+    zf.once('error', reject);
     zf.readEntry();
   });
 }
@@ -150,7 +151,10 @@ export async function checkModuleZip(filePath: string, mod: { path: string; vers
   const zf = await openZip(filePath);
   try {
     const prefix = `${mod.path}@${mod.version}/`;
-    const { planned, files, size } = plan(await readEntries(zf), prefix);
+    const entries = await readZipEntries(zf).catch((err: unknown) => {
+      throw invalid(`module zip is not a valid zip file: ${(err as Error).message}`, undefined, err);
+    });
+    const { planned, files, size } = plan(entries, prefix);
     const hashed: HashedFile[] = [];
     let goMod: Buffer | undefined;
     for (const p of planned) {
