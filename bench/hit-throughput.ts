@@ -2,8 +2,11 @@
 // cache directory as static files (sendfile on, same number of worker processes), measured with wrk
 // over loopback: small files (every fixture .info) and a ~1.7 MB real module zip (golang.org/x/crypto
 // v0.4.0, fetched and verified against the fixture's checksum DB). Contenders alternate, several rounds.
+// A third contender, plain node:http serving the same files from memory (support/node-floor-server.mjs,
+// 1 process), shows the ceiling of any single Node.js process here (reported, no target).
 // Usage: node --import tsx bench/hit-throughput.ts [--rounds 3] [--seconds 5] [--workers 1|2|both]
-//        [--connections 32] [--cpu-prof DIR (profile modgate; writes .cpuprofile files into DIR)]
+//        [--connections 32] [--case info|zip|both]
+//        [--cpu-prof DIR (profile modgate; writes .cpuprofile files into DIR; see cpuprofile-summary.ts)]
 // Needs Debian packages nginx (or nginx-light) and wrk.
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
@@ -16,6 +19,8 @@ import { startNginx } from './support/nginx-server.js';
 import { runWrk, type WrkResult } from './support/wrk-runner.js';
 import { listProxyFiles } from './support/fixture-files.js';
 import { get } from './support/net-util.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { flag, fmtBytes, fmtRatio, median, note, printRow } from './support/bench-stats.js';
 
 const rounds = flag('rounds', 3);
@@ -23,6 +28,7 @@ const seconds = flag('seconds', 5);
 const connections = flag('connections', 32);
 const workersFlag = flag('workers', 'both');
 const cpuProfDir = flag('cpu-prof', '');
+const only = flag('case', 'both');
 const ZIP = '/golang.org/x/crypto/@v/v0.4.0.zip';
 
 async function modgateHasWorkers(): Promise<boolean> {
@@ -37,6 +43,20 @@ interface Case {
   /** "req" compares requests/s, "bytes" bytes/s */
   metric: 'req' | 'bytes';
   target: number;
+}
+
+/** Starts support/node-floor-server.mjs over root; it exits when our stdin pipe closes. */
+async function startNodeFloor(scope: Parameters<Parameters<typeof withScope>[0]>[0], root: string): Promise<string> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'support', 'node-floor-server.mjs'), root], { stdio: ['pipe', 'pipe', 'inherit'] });
+  scope.trackPid(child.pid);
+  scope.defer(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
+  return `http://127.0.0.1:${chunk.toString().trim()}`;
 }
 
 await withScope(async (scope) => {
@@ -63,16 +83,18 @@ await withScope(async (scope) => {
     await mg.stop();
   }
   const zipBytes = (await readFile(join(cacheDir, ...ZIP.slice(1).split('/')))).length;
-  const cases: Case[] = [
+  const allCases: Case[] = [
     { name: `hit .info (${infos.length} files, ~${Math.round((await readFile(join(cacheDir, ...infos[0]!.slice(1).split('/')))).length)} B)`, paths: infos, connections, metric: 'req', target: 0.9 },
     { name: `hit .zip (${fmtBytes(zipBytes)})`, paths: [ZIP], connections: Math.max(1, connections >> 2), metric: 'bytes', target: 0.85 },
   ];
+  const cases = allCases.filter((c) => only === 'both' || (only === 'zip') === (c.metric === 'bytes'));
 
+  const floorUrl = await startNodeFloor(scope, cacheDir);
+  const floor = new Map<string, WrkResult[]>(allCases.map((c) => [c.name, []]));
   for (const workers of workerCounts) {
     const modgateArgs = ['--cache-dir', cacheDir, '--upstream', 'off', '--sumdb', sumdb.gosumdb];
     if (hasWorkers) modgateArgs.push('--workers', String(workers));
-    const nodeOptions = cpuProfDir !== '' ? `--cpu-prof --cpu-prof-dir=${cpuProfDir}` : undefined;
-    const mg = await startBenchModgate(scope, nodeOptions === undefined ? { args: modgateArgs } : { args: modgateArgs, nodeOptions });
+    const mg = await startBenchModgate(scope, cpuProfDir !== '' ? { args: modgateArgs, cpuProfDir } : { args: modgateArgs });
     const ngx = await startNginx(scope, cacheDir, workers);
     for (const p of [infos[0]!, ZIP]) {
       const [a, b] = await Promise.all([get(mg.url + p), get(ngx.url + p)]);
@@ -88,6 +110,11 @@ await withScope(async (scope) => {
           if (res.errors > 0) throw new Error(`${who} ${c.name}: ${res.errors} wrk errors`);
           results.get(c.name)![who].push(res);
           note(`workers=${workers} round ${r + 1} ${c.name} ${who}: ${res.reqPerSec.toFixed(0)} req/s, ${fmtBytes(res.bytesPerSec)}/s`);
+        }
+        if (workers === 1) {
+          const res = await runWrk({ url: floorUrl, paths: c.paths, durationS: seconds, connections: c.connections, threads: 1, dir: work });
+          floor.get(c.name)!.push(res);
+          note(`round ${r + 1} ${c.name} plain node:http from memory: ${res.reqPerSec.toFixed(0)} req/s, ${fmtBytes(res.bytesPerSec)}/s`);
         }
       }
     }
@@ -107,6 +134,18 @@ await withScope(async (scope) => {
         target: `≥ ${c.target}×`,
         met: ratio >= c.target ? 'yes' : 'no',
       });
+      if (workers === 1) {
+        const f = { req: median(floor.get(c.name)!.map((x) => x.reqPerSec)), bytes: median(floor.get(c.name)!.map((x) => x.bytesPerSec)) };
+        const fr = c.metric === 'req' ? f.req / n.req : f.bytes / n.bytes;
+        printRow({
+          benchmark: `${c.name}, reference: plain node:http from memory (1 process) vs the same nginx runs`,
+          modgate: `node:http floor: ${show(f)} (modgate = ${fmtRatio(c.metric === 'req' ? m.req / f.req : m.bytes / f.bytes)} of it)`,
+          baseline: `nginx: ${show(n)}`,
+          ratio: `${fmtRatio(fr)} ${c.metric === 'req' ? 'req/s' : 'bytes/s'}`,
+          target: 'n/a',
+          met: 'n/a',
+        });
+      }
     }
   }
 });

@@ -2,17 +2,23 @@
 // no per-request log line on either side of a comparison), registered with the scope for cleanup.
 import { startModgate, type ModgateProcess } from '../../test/support/modgate-process.js';
 import type { BenchScope } from './bench-scope.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface BenchModgateOptions {
   args: readonly string[];
   env?: Record<string, string>;
-  /** extra node flags, e.g. --cpu-prof (passed via NODE_OPTIONS) */
-  nodeOptions?: string;
+  /** profile the server: a .cpuprofile is written into this dir when it exits */
+  cpuProfDir?: string;
 }
 
 export async function startBenchModgate(scope: BenchScope, opts: BenchModgateOptions): Promise<ModgateProcess> {
   const env: Record<string, string> = { ...opts.env };
-  if (opts.nodeOptions !== undefined) env.NODE_OPTIONS = opts.nodeOptions;
+  if (opts.cpuProfDir !== undefined) {
+    // Node 20 refuses --cpu-prof in NODE_OPTIONS; a preloaded hook profiles via node:inspector.
+    env.NODE_OPTIONS = `--import ${pathToFileURL(join(import.meta.dirname, 'cpu-profile-hook.mjs')).href}`;
+    env.MODGATE_BENCH_CPU_PROF_DIR = opts.cpuProfDir;
+  }
   const mg = await startModgate({ args: ['--log-level', 'warn', '--shutdown-grace-seconds', '2', ...opts.args], env, timeoutMs: 30_000 });
   scope.trackPid(mg.proc.pid);
   scope.defer(() => mg.stop());
