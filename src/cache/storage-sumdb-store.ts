@@ -18,13 +18,24 @@ export function createStorageSumdbStore(storage: Storage, name: string): SumdbSt
     chain = next.catch(() => undefined);
     return next;
   };
+  /**
+   * The stored note; a read that looks torn (no signature block) is retried, since some
+   * S3-compatible stores can expose an object while another replica replaces it.
+   */
+  const getLatest = async (): Promise<Buffer | undefined> => {
+    for (let attempt = 0; ; attempt++) {
+      const b = await storage.get(latestKey);
+      if (b === undefined || b.includes('\n\n\u2014 ') || attempt >= 4) return b;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+  };
   return {
     get: (key) => storage.get(prefix + key),
     put: (key, data) => storage.put(prefix + key, data),
-    getLatest: () => storage.get(latestKey),
+    getLatest,
     swapLatest(expected, next) {
       return serial(async () => {
-        const current = await storage.get(latestKey);
+        const current = await getLatest();
         const same = current === undefined ? expected === undefined : expected !== undefined && current.equals(expected);
         if (!same) return false;
         await storage.put(latestKey, next);

@@ -7,6 +7,7 @@ import type { ModuleCache, CachedObject } from '../cache/module-cache.js';
 import type { Storage } from '../storage/storage.js';
 import { statusOf } from './error-status.js';
 import { parseProxyPath, type ProxyRequest } from './request-path.js';
+import { LRUCache } from 'lru-cache';
 import { sendObject } from './send-object.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
@@ -116,6 +117,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
   app.setNotFoundHandler((req, reply) => plain(reply, 404, `not found: ${req.url}`));
 
   const prefix = opts.pathPrefix;
+  const parsedPaths = new LRUCache<string, ProxyRequest>({ max: 20_000 });
   app.get(`${prefix}/healthz`, async (_req, reply) => plain(reply, 200, 'ok'));
   app.get(`${prefix}/readyz`, async (_req, reply) => {
     const lines: string[] = [];
@@ -146,7 +148,13 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
     if (!rawPath.startsWith(`${prefix}/`)) return plain(reply, 404, `not found: ${rawPath}`);
     const rel = rawPath.slice(prefix.length + 1);
-    const parsed = parseProxyPath(rel);
+    // Parsing and validating a path costs more than serving a hit from memory: remember the
+    // result per raw path (valid requests only; bad ones are rare and must keep their errors).
+    let parsed = parsedPaths.get(rel);
+    if (parsed === undefined) {
+      parsed = parseProxyPath(rel);
+      if (parsed) parsedPaths.set(rel, parsed);
+    }
     if (!parsed) {
       throw new ModgateError('INVALID_REQUEST', `not a module proxy request: /${rel}`, {
         hint: 'expected /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip or /<module>/@latest',
