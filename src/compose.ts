@@ -29,6 +29,7 @@ import { dashboardRoutes } from './http/dashboard/dashboard-routes.js';
 import { createOperations } from './compose-operations.js';
 import { createRequestStats } from './observe/request-stats.js';
 import { createTokenChecker, parseTokens } from './http/admin-auth.js';
+import { createAccessPolicy } from './http/access-policy.js';
 import { parseGosumdb, type GosumdbConfig } from './sumdb/gosumdb.js';
 import { createSumdbClient } from './sumdb/sumdb-client.js';
 import { createSumdbTransport } from './upstream/sumdb-transport.js';
@@ -291,7 +292,13 @@ export async function startServer(config: Config, logger: Logger, opts: { sweepT
     stats,
     forked: () => (verification.databases.length === 0 ? 'off' : verification.databases.map((d) => ({ name: d.name, forked: d.client.forked }))),
   });
+  const access = createAccessPolicy({
+    clients: createTokenChecker(parseTokens(config.clientTokens), events, 'proxy'),
+    allow: config.allow,
+    deny: config.deny,
+  });
   const app = await createProxyServer({
+    access,
     cache,
     storage,
     logger,
@@ -313,7 +320,7 @@ export async function startServer(config: Config, logger: Logger, opts: { sweepT
       ...scale.readiness,
     ],
     plugins: [
-      sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config) }),
+      sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config), access }),
       adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events, ops: operations.ops }),
       apiRoutes({ pathPrefix: config.pathPrefix, ops: operations.ops }),
       // Usage lines left empty: the page shows the ones /api/overview computes for the address it was reached at.

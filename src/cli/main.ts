@@ -5,15 +5,19 @@ import { registerServe } from './serve-command.js';
 import { registerPrewarm } from './prewarm-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerVerify } from './verify-commands.js';
+import { registerAdminCommands } from './admin-commands.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('modgate').description('A verifying, caching Go module proxy').version('0.1.0');
   program.showHelpAfterError();
+  // Options after a subcommand belong to it (so `purge --version v1.2.3` is not the program's --version).
+  program.enablePositionalOptions();
   registerServe(program);
   registerPrewarm(program);
   registerDoctor(program);
   registerVerify(program);
+  registerAdminCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

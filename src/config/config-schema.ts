@@ -93,6 +93,12 @@ export const configSchema = z
     gcIntervalSeconds: z.number().int().min(10).max(86400 * 7).default(3600),
     /** GC never removes a version written less than this many seconds ago (protects fresh downloads). */
     gcMinAgeSeconds: z.number().int().min(0).max(86400).default(60),
+    /** Tokens clients must send to use the proxy (Bearer, or Basic with the token as password, as GOAUTH/.netrc send it); none = open. */
+    clientTokens: z.string().default(''),
+    /** Module path patterns (GOPRIVATE syntax) the proxy serves; empty = all. Others get 403. */
+    allow: z.string().default(''),
+    /** Module path patterns (GOPRIVATE syntax) the proxy refuses with 403, even when allowed. */
+    deny: z.string().default(''),
     /** Admin API bearer tokens, comma-separated; none = admin API off. */
     adminTokens: z.string().default(''),
     /** Bytes of small files (.info/.mod/list/@latest) and zip metadata kept in memory for hits; 0 = none. */

@@ -210,3 +210,48 @@ test('--path-prefix: everything is served under the prefix, nothing outside it',
     await prefixed.close();
   }
 });
+
+test('client tokens (Bearer or Basic password, as .netrc sends it) and allow/deny patterns', async () => {
+  const { createAccessPolicy } = await import('./access-policy.js');
+  const { createTokenChecker } = await import('./admin-auth.js');
+  const { createEventLog } = await import('../observe/event-log.js');
+  const { createMemoryStorage } = await import('../storage/memory-storage.js');
+  const events = createEventLog(createMemoryStorage());
+  const storage = createFsStorage(join(dir, 'guarded-cache'));
+  const cache = createModuleCache({
+    storage,
+    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(join(dir, 'upstream')).toString()), fallBackOnError: false }]),
+    gate: createBasicGate(),
+    coordinator: createLocalCoordinator(),
+    tempDir: join(dir, 'guarded-cache', '.modgate/tmp'),
+    listTtlMs: 60_000,
+    staleWhileRevalidateMs: 60_000,
+    negativeTtlMs: 60_000,
+    queryTtlMs: 60_000,
+  });
+  const guarded = await createProxyServer({
+    cache, storage, logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
+    access: createAccessPolicy({ clients: createTokenChecker(['s3cret'], events, 'proxy'), allow: 'example.com,github.com/Azure', deny: 'example.com/liar' }),
+  });
+  try {
+    const url = '/example.com/hello/@v/v1.0.0.mod';
+    const none = await guarded.inject({ url });
+    assert.equal(none.statusCode, 401);
+    assert.match(String(none.headers['www-authenticate']), /^Basic realm="modgate"/);
+    assert.match(none.body, /requires a token/);
+    assert.equal((await guarded.inject({ url, headers: { authorization: 'Bearer wrong' } })).statusCode, 403);
+    assert.equal((await guarded.inject({ url, headers: { authorization: 'Bearer s3cret' } })).statusCode, 200);
+    const basic = `Basic ${Buffer.from('anyone:s3cret').toString('base64')}`;
+    assert.equal((await guarded.inject({ url, headers: { authorization: basic } })).statusCode, 200);
+    const denied = await guarded.inject({ url: '/example.com/liar/@v/v1.0.0.info', headers: { authorization: basic } });
+    assert.equal(denied.statusCode, 403);
+    assert.match(denied.body, /deny list/);
+    const notAllowed = await guarded.inject({ url: '/golang.org/x/text/@v/list', headers: { authorization: basic } });
+    assert.equal(notAllowed.statusCode, 403);
+    assert.match(notAllowed.body, /not on this proxy's allow list/);
+    assert.equal((await events.recent({ type: 'auth_failure' })).length, 2);
+    assert.equal((await guarded.inject({ url: '/healthz' })).statusCode, 200);
+  } finally {
+    await guarded.close();
+  }
+});

@@ -8,6 +8,7 @@ import type { Storage } from '../storage/storage.js';
 import { statusOf } from './error-status.js';
 import { parseProxyPath, type ProxyRequest } from './request-path.js';
 import { LRUCache } from 'lru-cache';
+import type { AccessPolicy } from './access-policy.js';
 import { sendObject } from './send-object.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
@@ -43,6 +44,8 @@ export interface ProxyServerOptions {
   readonly negativeMaxAge: number;
   readonly readiness: readonly ReadinessCheck[];
   readonly metrics?: Metrics;
+  /** Client tokens and allow/deny patterns (default: open to everyone, every module). */
+  readonly access?: AccessPolicy;
   /** Redirect full zip downloads (presigned storage URLs) instead of streaming them. */
   readonly zipRedirect?: (key: string) => Promise<string | undefined>;
   /** Called with each finished request's flow entry (dashboard statistics, LRU access times). */
@@ -60,6 +63,7 @@ export function errorReply(req: FastifyRequest, reply: FastifyReply, err: unknow
   if (!(err instanceof ModgateError)) logger.error({ err, reqId: req.id }, 'internal error');
   const status = statusOf(e.code);
   if (e.details?.cache === 'negative') req.flow.cache = 'negative';
+  if (typeof e.details?.authenticate === 'string') reply.header('www-authenticate', e.details.authenticate);
   reply.header('cache-control', status === 404 || status === 410 ? `public, max-age=${negativeMaxAge}` : 'no-store');
   reply.header('x-modgate-error', e.code);
   return plain(reply, status, e.userMessage);
@@ -163,6 +167,10 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     const flow = req.flow;
     flow.kind = parsed.kind;
     flow.module = parsed.path;
+    if (opts.access) {
+      await opts.access.checkClient(req);
+      opts.access.checkModule(parsed.path);
+    }
     if ('version' in parsed) flow.version = parsed.version;
     const send = async (): Promise<FastifyReply> => {
       const obj = await lookup(opts.cache, parsed);

@@ -6,9 +6,12 @@ import { ModgateError } from '../errors/modgate-error.js';
 import { unescapePath, unescapeVersion } from '../module/escape.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import type { SumdbHandle } from '../cache/verifying-gate.js';
+import type { AccessPolicy } from './access-policy.js';
 
 export interface SumdbRoutesOptions {
   readonly pathPrefix: string;
+  /** Client tokens (the checksum DB proxy is part of the proxy). */
+  readonly access?: AccessPolicy;
   readonly databases: readonly SumdbHandle[];
   readonly nosumdb: string;
 }
@@ -22,6 +25,9 @@ export function sumdbRoutes(opts: SumdbRoutesOptions) {
   };
   return (app: FastifyInstance): void => {
     const base = `${opts.pathPrefix}/sumdb/:name`;
+    app.addHook('onRequest', async (req) => {
+      if (opts.access && req.url.startsWith(`${opts.pathPrefix}/sumdb/`)) await opts.access.checkClient(req);
+    });
     app.get<{ Params: { name: string } }>(`${base}/supported`, async (req, reply) => {
       dbOf(req.params.name);
       req.flow.kind = 'sumdb';

@@ -150,3 +150,30 @@ test('dashboard JSON: overview, time series, recent requests, module browser', a
   assert.equal(v.verified, 'sumdb');
   assert.deepEqual(v.files, ['info', 'mod', 'zip']);
 });
+
+test('CLI: modgate stats, purge and gc against the running server', async () => {
+  const { runProcess } = await import('../support/process-runner.js');
+  const { fileURLToPath } = await import('node:url');
+  const bin = fileURLToPath(new URL('../../bin/modgate', import.meta.url));
+  const cli = (args: string[], token = TOKEN) => runProcess(process.execPath, [bin, ...args, '--server', mg.url, '--token', token], { timeoutMs: 60_000 });
+  const stats = await cli(['stats']);
+  assert.equal(stats.code, 0, stats.stderr);
+  assert.match(stats.stdout, /cache: \d+ modules, \d+ versions/);
+  assert.ok(stats.stdout.includes(upstream.url));
+  const m = mods[9]!;
+  assert.equal((await fetch(url(m, 'zip'))).status, 200);
+  const dry = await cli(['purge', '--module', m.path, '--version', m.selected, '--dry-run', '--json']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal((JSON.parse(dry.stdout) as { removed: unknown[] }).removed.length, 1);
+  await stat(join(work, 'cache', escapePath(m.path), '@v', `${escapeVersion(m.selected)}.zip`));
+  const real = await cli(['purge', '--module', m.path, '--version', m.selected]);
+  assert.equal(real.code, 0, real.stderr);
+  assert.match(real.stdout, /removed 1 entry/);
+  await assert.rejects(stat(join(work, 'cache', escapePath(m.path), '@v', `${escapeVersion(m.selected)}.zip`)));
+  const gc = await cli(['gc', '--max-bytes', '1000000000', '--dry-run']);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, /would free 0 B/);
+  const bad = await cli(['stats'], 'wrong');
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /403/);
+});
