@@ -6,10 +6,18 @@ import { CONFIG_DESCRIPTIONS as DESCRIPTIONS } from '../config/config-descriptio
 
 
 
+const REPEATABLE = new Set<ConfigKey>(['sumdb', 'private', 'noproxy', 'nosumdb', 'insecure', 'allow', 'deny', 'adminTokens', 'clientTokens']);
+
 /** Adds `--config` and one flag per config key (all keys, or just `keys`). */
 export function addConfigOptions(cmd: Command, keys: readonly ConfigKey[] = Object.keys(configSchema.shape) as ConfigKey[]): Command {
   cmd.option('--config <file>', 'JSON config file (env MODGATE_CONFIG)');
-  for (const key of keys) cmd.option(`--${flagNameOf(key)} <value>`, `${DESCRIPTIONS[key]} (env ${envNameOf(key)})`);
+  for (const key of keys) {
+    const help = `${DESCRIPTIONS[key]} (env ${envNameOf(key)})`;
+    if (REPEATABLE.has(key)) {
+      // Repeating the flag adds to the list (same as one comma-separated value).
+      cmd.option(`--${flagNameOf(key)} <value>`, `${help}; repeatable`, (v: string, prev: string | undefined) => (prev ? `${prev},${v}` : v));
+    } else cmd.option(`--${flagNameOf(key)} <value>`, help);
+  }
   return cmd;
 }
 
