@@ -31,6 +31,23 @@ async function addVersion(root: string, path: string, version: string, files: Re
   await writeModuleZip(join(d, `${v}.zip`), path, version, files);
 }
 
+/** A module cache in `cacheDir` over a file:// upstream at `upstreamDir` (no checksum DB). */
+function cacheOver(upstreamDir: string, cacheDir: string) {
+  const storage = createFsStorage(cacheDir);
+  const cache = createModuleCache({
+    storage,
+    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(upstreamDir).toString()), fallBackOnError: false }]),
+    gate: createBasicGate(),
+    coordinator: createLocalCoordinator(),
+    tempDir: join(cacheDir, '.modgate/tmp'),
+    listTtlMs: 60_000,
+    staleWhileRevalidateMs: 60_000,
+    negativeTtlMs: 60_000,
+    queryTtlMs: 60_000,
+  });
+  return { storage, cache };
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'modgate-http-'));
   const up = join(dir, 'upstream');
@@ -46,18 +63,7 @@ before(async () => {
   await mkdir(bad, { recursive: true });
   await writeFile(join(bad, 'v1.0.0.info'), JSON.stringify({ Version: 'v1.0.1' }));
 
-  const storage = createFsStorage(cacheDir);
-  const cache = createModuleCache({
-    storage,
-    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(up).toString()), fallBackOnError: false }]),
-    gate: createBasicGate(),
-    coordinator: createLocalCoordinator(),
-    tempDir: join(cacheDir, '.modgate/tmp'),
-    listTtlMs: 60_000,
-    staleWhileRevalidateMs: 60_000,
-    negativeTtlMs: 60_000,
-    queryTtlMs: 60_000,
-  });
+  const { storage, cache } = cacheOver(up, cacheDir);
   app = await createProxyServer({
     cache,
     storage,
@@ -184,18 +190,7 @@ test('healthz and readyz', async () => {
 });
 
 test('--path-prefix: everything is served under the prefix, nothing outside it', async () => {
-  const storage = createFsStorage(join(dir, 'prefixed-cache'));
-  const cache = createModuleCache({
-    storage,
-    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(join(dir, 'upstream')).toString()), fallBackOnError: false }]),
-    gate: createBasicGate(),
-    coordinator: createLocalCoordinator(),
-    tempDir: join(dir, 'prefixed-cache', '.modgate/tmp'),
-    listTtlMs: 60_000,
-    staleWhileRevalidateMs: 60_000,
-    negativeTtlMs: 60_000,
-    queryTtlMs: 60_000,
-  });
+  const { storage, cache } = cacheOver(join(dir, 'upstream'), join(dir, 'prefixed-cache'));
   const prefixed = await createProxyServer({
     cache, storage, logger: pino({ level: 'silent' }), pathPrefix: '/go/proxy', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
   });
@@ -217,18 +212,7 @@ test('client tokens (Bearer or Basic password, as .netrc sends it) and allow/den
   const { createEventLog } = await import('../observe/event-log.js');
   const { createMemoryStorage } = await import('../storage/memory-storage.js');
   const events = createEventLog(createMemoryStorage());
-  const storage = createFsStorage(join(dir, 'guarded-cache'));
-  const cache = createModuleCache({
-    storage,
-    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(join(dir, 'upstream')).toString()), fallBackOnError: false }]),
-    gate: createBasicGate(),
-    coordinator: createLocalCoordinator(),
-    tempDir: join(dir, 'guarded-cache', '.modgate/tmp'),
-    listTtlMs: 60_000,
-    staleWhileRevalidateMs: 60_000,
-    negativeTtlMs: 60_000,
-    queryTtlMs: 60_000,
-  });
+  const { storage, cache } = cacheOver(join(dir, 'upstream'), join(dir, 'guarded-cache'));
   const guarded = await createProxyServer({
     cache, storage, logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
     access: createAccessPolicy({ clients: createTokenChecker(['s3cret'], events, 'proxy'), allow: 'example.com,github.com/Azure', deny: 'example.com/liar' }),

@@ -3,12 +3,13 @@
 // `go mod download -json all` through modgate equals a run against the upstream directly.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildFixture, copyFixtureApp, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
+import { buildFixture, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
 import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
-import { createGoEnv, goModDownloadJson, type GoModDownload } from '../support/go-env.js';
+import type { GoModDownload } from '../support/go-env.js';
+import { buildAndDownloadAll } from '../support/fixture-build.js';
 import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 
 let fixture: Fixture;
@@ -33,19 +34,7 @@ after(async () => {
 });
 
 /** go build + go mod download -json all in a fresh module cache through GOPROXY. */
-async function buildThrough(goproxy: string, name: string, gosumdb = sumdb.gosumdb): Promise<{ modules: GoModDownload[]; goSum: string }> {
-  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: gosumdb, sharedBuildCache: true });
-  try {
-    const app = await copyFixtureApp(fixture, join(work, name));
-    const build = await env.run(['build', '-o', join(work, `${name}.bin`), '.'], { cwd: app });
-    assert.equal(build.code, 0, `go build through ${goproxy} failed:\n${build.stderr}`);
-    const dl = await goModDownloadJson(app, env);
-    assert.equal(dl.code, 0, `go mod download all failed:\n${dl.stderr}\n${dl.modules.filter((m) => m.Error).map((m) => `${m.Path}@${m.Version}: ${m.Error}`).join('\n')}`);
-    return { modules: dl.modules, goSum: await readFile(join(app, 'go.sum'), 'utf8') };
-  } finally {
-    await env.cleanup();
-  }
-}
+const buildThrough = (goproxy: string, name: string, gosumdb = sumdb.gosumdb) => buildAndDownloadAll({ fixture, goproxy, gosumdb, work, name });
 
 const summary = (mods: GoModDownload[]) => mods.map((m) => `${m.Path}@${m.Version} ${m.Sum ?? '-'} ${m.GoModSum ?? '-'}`).sort();
 

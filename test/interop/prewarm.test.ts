@@ -4,13 +4,13 @@
 // module set prewarm fetched equals the set `go mod download -json all` lists.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFixture, copyFixtureApp, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
+import { buildFixture, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
 import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
-import { createGoEnv, goModDownloadJson } from '../support/go-env.js';
+import { buildAndDownloadAll } from '../support/fixture-build.js';
 import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 import { runProcess } from '../support/process-runner.js';
 import type { PrewarmReport } from '../../src/cli/prewarm-run.js';
@@ -27,17 +27,8 @@ const cleanups: Array<() => Promise<unknown>> = [];
 
 /** go build + go mod download -json all through goproxy in a fresh module cache. */
 async function goThrough(goproxy: string, name: string): Promise<{ downloadAll: string[]; goSum: string }> {
-  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: sumdb.gosumdb, sharedBuildCache: true });
-  try {
-    const app = await copyFixtureApp(fixture, join(work, name));
-    const build = await env.run(['build', '-o', join(work, `${name}.bin`), '.'], { cwd: app });
-    assert.equal(build.code, 0, `go build through ${goproxy} failed:\n${build.stderr}`);
-    const dl = await goModDownloadJson(app, env);
-    assert.equal(dl.code, 0, `go mod download all failed:\n${dl.stderr}\n${dl.modules.filter((m) => m.Error).map((m) => `${m.Path}@${m.Version}: ${m.Error}`).join('\n')}`);
-    return { downloadAll: dl.modules.map((m) => `${m.Path}@${m.Version}`).sort(), goSum: await readFile(join(app, 'go.sum'), 'utf8') };
-  } finally {
-    await env.cleanup();
-  }
+  const r = await buildAndDownloadAll({ fixture, goproxy, gosumdb: sumdb.gosumdb, work, name });
+  return { downloadAll: r.modules.map((m) => `${m.Path}@${m.Version}`).sort(), goSum: r.goSum };
 }
 
 async function runPrewarm(args: string[]): Promise<{ code: number; report: PrewarmReport; stderr: string }> {
