@@ -4,12 +4,11 @@
 // modgate runs with its defaults (prefetch as configured by default); --prefetch false|true overrides.
 // Usage: node --import tsx bench/cold-build.ts [--rounds 3] [--delay-ms 50] [--prefetch default|true|false]
 import { join } from 'node:path';
-import { buildFixture, startSumdb } from '../test/support/gohelper.js';
-import { startFileProxy } from '../test/support/file-proxy-server.js';
 import { withScope } from './support/bench-scope.js';
 import { startBenchModgate } from './support/bench-modgate.js';
 import { prepareApp, timedDownloadAll } from './support/go-download.js';
 import { flag, fmtRatio, median, note, printRow } from './support/bench-stats.js';
+import { startFixtureServices } from './support/fixture-services.js';
 
 const rounds = flag('rounds', 3);
 const delayMs = flag('delay-ms', 50);
@@ -18,11 +17,7 @@ const TARGET = 0.7;
 
 await withScope(async (scope) => {
   const work = await scope.tempDir('modgate-bench-cold-');
-  const fixture = await buildFixture();
-  const sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  scope.defer(() => sumdb.stop());
-  const upstream = await startFileProxy({ dir: fixture.proxyDir });
-  scope.defer(() => upstream.stop());
+  const { fixture, sumdb, upstream } = await startFixtureServices(scope);
   const app = await prepareApp(scope, fixture, sumdb.gosumdb);
   upstream.setDelay(delayMs);
   const directMs: number[] = [];

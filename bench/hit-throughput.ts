@@ -10,8 +10,6 @@
 // Needs Debian packages nginx (or nginx-light) and wrk.
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { buildFixture, startSumdb } from '../test/support/gohelper.js';
-import { startFileProxy } from '../test/support/file-proxy-server.js';
 import { runProcess } from '../test/support/process-runner.js';
 import { withScope } from './support/bench-scope.js';
 import { startBenchModgate } from './support/bench-modgate.js';
@@ -22,6 +20,7 @@ import { get } from './support/net-util.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { flag, fmtBytes, fmtRatio, median, note, printRow } from './support/bench-stats.js';
+import { startFixtureServices } from './support/fixture-services.js';
 
 const rounds = flag('rounds', 3);
 const seconds = flag('seconds', 5);
@@ -61,11 +60,7 @@ async function startNodeFloor(scope: Parameters<Parameters<typeof withScope>[0]>
 
 await withScope(async (scope) => {
   const work = await scope.tempDir('modgate-bench-hit-');
-  const fixture = await buildFixture();
-  const sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  scope.defer(() => sumdb.stop());
-  const upstream = await startFileProxy({ dir: fixture.proxyDir });
-  scope.defer(() => upstream.stop());
+  const { fixture, sumdb, upstream } = await startFixtureServices(scope);
   const cacheDir = join(work, 'cache');
   const infos = (await listProxyFiles(fixture.proxyDir)).filter((f) => f.kind === 'info').map((f) => f.path);
 

@@ -5,13 +5,12 @@
 // Usage: node --import tsx bench/single-flight.ts [--clients 100] [--rounds 3] [--delay-ms 50]
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
-import { buildFixture, startSumdb } from '../test/support/gohelper.js';
-import { startFileProxy } from '../test/support/file-proxy-server.js';
 import { withScope } from './support/bench-scope.js';
 import { startBenchModgate } from './support/bench-modgate.js';
 import { listProxyFiles } from './support/fixture-files.js';
 import { get } from './support/net-util.js';
 import { flag, median, note, printRow } from './support/bench-stats.js';
+import { startFixtureServices } from './support/fixture-services.js';
 
 const clients = flag('clients', 100);
 const rounds = flag('rounds', 3);
@@ -19,11 +18,7 @@ const delayMs = flag('delay-ms', 50);
 
 await withScope(async (scope) => {
   const work = await scope.tempDir('modgate-bench-sf-');
-  const fixture = await buildFixture();
-  const sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  scope.defer(() => sumdb.stop());
-  const upstream = await startFileProxy({ dir: fixture.proxyDir });
-  scope.defer(() => upstream.stop());
+  const { fixture, sumdb, upstream } = await startFixtureServices(scope);
   upstream.setDelay(delayMs);
   // the largest zips, one per module
   const zips: Array<{ path: string; size: number }> = [];

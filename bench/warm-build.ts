@@ -3,25 +3,20 @@
 // nginx serving those files over HTTP as a third contender (what plain HTTP costs the go command).
 // The contenders alternate, several rounds; the app has a complete go.sum.
 // Usage: node --import tsx bench/warm-build.ts [--rounds 5]
-import { buildFixture, startSumdb } from '../test/support/gohelper.js';
-import { startFileProxy } from '../test/support/file-proxy-server.js';
 import { withScope } from './support/bench-scope.js';
 import { startBenchModgate } from './support/bench-modgate.js';
 import { startNginx } from './support/nginx-server.js';
 import { prepareApp, timedDownloadAll } from './support/go-download.js';
 import { flag, fmtRatio, median, note, printRow } from './support/bench-stats.js';
 import { join } from 'node:path';
+import { startFixtureServices } from './support/fixture-services.js';
 
 const rounds = flag('rounds', 5);
 const TARGET = 1.05;
 
 await withScope(async (scope) => {
   const work = await scope.tempDir('modgate-bench-warm-');
-  const fixture = await buildFixture();
-  const sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  scope.defer(() => sumdb.stop());
-  const upstream = await startFileProxy({ dir: fixture.proxyDir });
-  scope.defer(() => upstream.stop());
+  const { fixture, sumdb, upstream } = await startFixtureServices(scope);
   const app = await prepareApp(scope, fixture, sumdb.gosumdb);
   const mg = await startBenchModgate(scope, { args: ['--cache-dir', join(work, 'cache'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb] });
   // Through modgate the go command is given only the database key: it uses modgate's /sumdb/ proxy.
