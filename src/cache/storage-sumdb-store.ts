@@ -4,6 +4,9 @@
 import type { SumdbStore } from '../sumdb/sumdb-client.js';
 import type { Storage } from '../storage/storage.js';
 
+/** The shape of a whole signed tree note (a torn read fails it). */
+const SIGNED_TREE = /^go\.sum database tree\n\d+\n[A-Za-z0-9+/]{43}=\n(?:[^\n]*\n)*\n(?:\u2014 \S+ [A-Za-z0-9+/]+=*\n)+$/;
+
 export function sumdbPrefix(name: string): string {
   return `sumdb/${name}/`;
 }
@@ -25,7 +28,7 @@ export function createStorageSumdbStore(storage: Storage, name: string): SumdbSt
   const getLatest = async (): Promise<Buffer | undefined> => {
     for (let attempt = 0; ; attempt++) {
       const b = await storage.get(latestKey);
-      if (b === undefined || b.includes('\n\n\u2014 ') || attempt >= 4) return b;
+      if (b === undefined || SIGNED_TREE.test(b.toString('utf8')) || attempt >= 4) return b;
       await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
     }
   };

@@ -152,13 +152,27 @@ class Client implements SumdbClient {
   }
 
   private async fetchRecord(key: string): Promise<Buffer> {
-    let data = await this.store.get(key);
-    const fromCache = data !== undefined;
-    data ??= await this.transport.get(key);
+    const cached = await this.store.get(key);
+    if (cached !== undefined) {
+      try {
+        return await this.verifyRecord(cached);
+      } catch (err) {
+        // A cached copy that does not verify (torn or damaged in storage) is not trusted: ask the
+        // database again. A fork is never retried away.
+        if (isModgateError(err, 'SUMDB_FORK') || this.forkError) throw err;
+      }
+    }
+    const data = await this.transport.get(key);
+    await this.verifyRecord(data);
+    await this.store.put(key, data);
+    return data;
+  }
+
+  /** Checks a lookup response: its signed tree merges with the known one and the record is in it. */
+  private async verifyRecord(data: Buffer): Promise<Buffer> {
     const { id, text, rest } = parseRecord(data);
     await this.mergeLatest(rest);
     await this.checkRecord(id, text);
-    if (!fromCache) await this.store.put(key, data);
     return data;
   }
 

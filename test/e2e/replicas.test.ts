@@ -15,6 +15,7 @@ import { createGoEnv } from '../support/go-env.js';
 import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 import { startS3Server, type S3TestServer } from '../support/s3-server.js';
 import { startRedis, type RedisTestServer } from '../support/redis-server.js';
+import { startForwarder } from '../support/switchable-forwarder.js';
 import { escapePath, escapeVersion } from '../../src/module/escape.js';
 
 const TOKEN = 'replica-token';
@@ -172,7 +173,7 @@ test('upstream connection reset mid-zip: nothing partial is stored; a retry succ
 });
 
 test('Redis stopped and restarted during load: every request still succeeds with verified bytes', async () => {
-  const batch = pool.slice(22, 30);
+  const batch = pool.slice(22, 28);
   const load = async (from: number) =>
     Promise.all(batch.map(async (m, i) => {
       const res = await fetch(replicas[(i + from) % 3]!.url + rel(m, 'mod'));
@@ -197,7 +198,7 @@ test('with --s3-zip-redirect, zips are redirected to presigned S3 URLs that serv
     env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region },
   });
   extra.push(r);
-  const m = pool[31]!;
+  const m = pool[28]!;
   assert.equal((await fetch(r.url + rel(m, 'zip'))).status, 200); // cold: fetched, verified, stored
   const res = await fetch(r.url + rel(m, 'zip'), { redirect: 'manual' });
   assert.equal(res.status, 302);
@@ -207,6 +208,40 @@ test('with --s3-zip-redirect, zips are redirected to presigned S3 URLs that serv
   assert.ok(bytes.equals(await readFile(join(fixture.proxyDir, rel(m, 'zip')))));
 });
 
+test('S3 returning errors or slow responses: retried, refused cleanly (503), never partial', async () => {
+  const fwd = await startForwarder(s3.endpoint);
+  const args = replicaArgs('flaky-s3').map((a) => (a === s3.endpoint ? fwd.url : a));
+  const r = await startModgate({ args, env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region } });
+  extra.push(r);
+  try {
+    const [a, b, c] = [pool[29]!, pool[30]!, pool[31]!];
+    // Two transient 500s: the S3 client retries; the request succeeds with the right bytes.
+    fwd.setFault({ status: 500, times: 2 });
+    const first = await fetch(r.url + rel(a, 'mod'));
+    assert.equal(first.status, 200, await first.clone().text());
+    assert.equal(await first.text(), await readFile(join(fixture.proxyDir, rel(a, 'mod')), 'utf8'));
+    assert.equal(fwd.faulted, 2);
+    // Every write fails: a clear 503 naming storage, and nothing is stored.
+    fwd.setFault({ status: 500, method: 'PUT' });
+    const refused = await fetch(r.url + rel(b, 'zip'));
+    assert.equal(refused.status, 503);
+    assert.match(await refused.text(), /storage|S3/i);
+    fwd.setFault(undefined);
+    assert.equal(await s3Has(`${escapePath(b.path)}/@v/${escapeVersion(b.selected)}.zip`), false);
+    const retried = await fetch(r.url + rel(b, 'zip'));
+    assert.equal(retried.status, 200);
+    assert.ok(Buffer.from(await retried.arrayBuffer()).equals(await readFile(join(fixture.proxyDir, rel(b, 'zip')))));
+    // Slow S3 (300 ms per call): slower, still correct.
+    fwd.setFault({ delayMs: 300 });
+    const slow = await fetch(r.url + rel(c, 'zip'));
+    assert.equal(slow.status, 200);
+    assert.ok(Buffer.from(await slow.arrayBuffer()).equals(await readFile(join(fixture.proxyDir, rel(c, 'zip')))));
+    fwd.setFault(undefined);
+  } finally {
+    await fwd.stop();
+  }
+});
+
 test('S3 unavailable: misses get a clear 503; small files already in memory are still served', async () => {
   const warm = mods[1]!;
   assert.equal((await fetch(replicas[0]!.url + rel(warm, 'mod'))).status, 200);
@@ -214,8 +249,8 @@ test('S3 unavailable: misses get a clear 503; small files already in memory are 
   const hot = await fetch(replicas[0]!.url + rel(warm, 'mod'));
   assert.equal(hot.status, 200);
   assert.equal(await hot.text(), await readFile(join(fixture.proxyDir, rel(warm, 'mod')), 'utf8'));
-  const m = pool[30]!;
-  const res = await fetch(replicas[0]!.url + rel(m, 'info'));
+  // A version no replica has seen (prefetch may have warmed others): storage must be consulted.
+  const res = await fetch(`${replicas[0]!.url}/example.com/never-cached/@v/v1.0.0.info`);
   assert.equal(res.status, 503);
   assert.match(await res.text(), /storage|S3|unavailable/i);
   const ready = await fetch(`${replicas[0]!.url}/readyz`);

@@ -1,17 +1,36 @@
 // An HTTP forwarder on a fixed loopback port whose target can be switched, so a test can replace
-// the server behind a URL (e.g. restart a checksum database with a different history).
-import { createServer, request, type Server } from 'node:http';
+// the server behind a URL (e.g. restart a checksum database with a different history), and that can
+// inject faults in front of it (error statuses, slow answers), e.g. to play a misbehaving S3.
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+export interface ForwarderFault {
+  /** Answer this status (with an S3-style XML error body) instead of forwarding. */
+  readonly status?: number;
+  /** Wait this long before forwarding (or answering the status). */
+  readonly delayMs?: number;
+  /** Only requests with this method (default: all). */
+  readonly method?: string;
+  /** How many requests it applies to (default: all until cleared). */
+  times?: number;
+}
 
 export interface Forwarder {
   readonly url: string;
   setTarget(url: string): void;
+  /** Injects a fault in front of the target; undefined clears it. */
+  setFault(fault: ForwarderFault | undefined): void;
+  /** Requests that got a fault so far. */
+  readonly faulted: number;
   stop(): Promise<void>;
 }
 
 export async function startForwarder(target: string): Promise<Forwarder> {
   let current = new URL(target);
-  const server: Server = createServer((req, res) => {
+  let fault: ForwarderFault | undefined;
+  let faulted = 0;
+
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
     const up = request(
       { host: current.hostname, port: current.port, method: req.method, path: req.url, headers: { ...req.headers, host: current.host } },
       (upRes) => {
@@ -24,12 +43,31 @@ export async function startForwarder(target: string): Promise<Forwarder> {
       res.end(`forwarder: ${err.message}\n`);
     });
     req.pipe(up);
+  };
+
+  const server: Server = createServer((req, res) => {
+    const f = fault && (!fault.method || fault.method === req.method) && (fault.times === undefined || fault.times > 0) ? fault : undefined;
+    if (!f) return forward(req, res);
+    if (f.times !== undefined) f.times--;
+    faulted++;
+    const act = (): void => {
+      if (f.status === undefined) return forward(req, res);
+      req.resume();
+      res.writeHead(f.status, { 'content-type': 'application/xml' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test forwarder</Message></Error>');
+    };
+    if (f.delayMs) setTimeout(act, f.delayMs);
+    else act();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     setTarget: (url) => void (current = new URL(url)),
+    setFault: (f) => void (fault = f === undefined ? undefined : { ...f }),
+    get faulted() {
+      return faulted;
+    },
     stop: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();
