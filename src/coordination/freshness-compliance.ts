@@ -119,7 +119,11 @@ export function runFreshnessCompliance(name: string, make: () => Promise<Freshne
       await u.backend.start();
       await waitFor('the bus to reach the backend again', () => a.bus.publish('o.com/n'), 15_000);
       const b = u.replica();
-      await a.store.setFetchedAt('o.com/m/@v/list', 9, 60_000);
+      // The store's own connection reconnects on its own schedule: writes are shared again once it has.
+      await waitFor('the store to share writes again', async () => {
+        await a.store.setFetchedAt('o.com/m/@v/list', 9, 60_000);
+        return (await b.store.fetchedAt('o.com/m/@v/list')) === 9;
+      }, 15_000);
       assert.equal(await b.store.fetchedAt('o.com/m/@v/list'), 9);
     }));
   });
