@@ -28,6 +28,7 @@ import { apiRoutes } from './http/api-routes.js';
 import { dashboardRoutes } from './http/dashboard/dashboard-routes.js';
 import { createOperations } from './compose-operations.js';
 import { createRequestStats } from './observe/request-stats.js';
+import { workerMetricsText } from './observe/cluster-metrics.js';
 import { createTokenChecker, parseTokens } from './http/admin-auth.js';
 import { createAccessPolicy } from './http/access-policy.js';
 import { parseGosumdb, type GosumdbConfig } from './sumdb/gosumdb.js';
@@ -243,7 +244,14 @@ export interface RunningServer {
   close(graceMs: number): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger, opts: { sweepTemp?: boolean } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  /** Remove temp files of an interrupted run at start (false in cluster workers: the primary did). */
+  readonly sweepTemp?: boolean;
+  /** Serve /metrics summed over all cluster workers. */
+  readonly clusterWorker?: boolean;
+}
+
+export async function startServer(config: Config, logger: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const scale = await createScaleParts(config, logger, opts);
   const { storage, tempDir } = scale;
   const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
@@ -306,6 +314,7 @@ export async function startServer(config: Config, logger: Logger, opts: { sweepT
     shortMaxAge: config.listTtlSeconds,
     negativeMaxAge: config.negativeTtlSeconds,
     metrics,
+    ...(opts.clusterWorker ? { metricsText: workerMetricsText(metrics.registry) } : {}),
     ...(config.s3ZipRedirect && storage.presignedUrl ? { zipRedirect: (key: string) => storage.presignedUrl!(key) } : {}),
     onFlow: (e) => {
       operations.stats.record(e);

@@ -19,7 +19,7 @@ export function registerServe(program: Command): void {
       logger.flush();
       process.exit(0);
     }
-    const server = await startServer(config, logger, { sweepTemp: !cluster.isWorker });
+    const server = await startServer(config, logger, { sweepTemp: !cluster.isWorker, clusterWorker: cluster.isWorker });
     if (cluster.isWorker) {
       process.send?.({ type: 'listening', url: server.url } satisfies WorkerMessage);
     } else {

@@ -3,6 +3,7 @@
 // a worker that dies unexpectedly (with backoff), and forwards SIGTERM/SIGINT for a graceful stop.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../observe/logger.js';
+import { serveClusterMetrics } from '../observe/cluster-metrics.js';
 
 export interface WorkerMessage {
   readonly type: 'listening';
@@ -35,6 +36,7 @@ export async function runPrimary(opts: { workers: number; logger: Logger }): Pro
     return w;
   };
 
+  serveClusterMetrics(() => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && ready.has(w.id) && w.isConnected()));
   for (let i = 0; i < opts.workers; i++) fork();
 
   await new Promise<void>((resolve) => {

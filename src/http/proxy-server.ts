@@ -44,6 +44,8 @@ export interface ProxyServerOptions {
   readonly negativeMaxAge: number;
   readonly readiness: readonly ReadinessCheck[];
   readonly metrics?: Metrics;
+  /** The /metrics body (default: this process's registry; with --workers: all workers summed). */
+  readonly metricsText?: () => Promise<string>;
   /** Client tokens and allow/deny patterns (default: open to everyone, every module). */
   readonly access?: AccessPolicy;
   /** Redirect full zip downloads (presigned storage URLs) instead of streaming them. */
@@ -141,7 +143,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     const registry = opts.metrics.registry;
     app.get(`${prefix}/metrics`, async (req, reply) => {
       req.flow.kind = 'metrics';
-      return reply.header('content-type', registry.contentType).send(await registry.metrics());
+      return reply.header('content-type', registry.contentType).send(await (opts.metricsText ?? (() => registry.metrics()))());
     });
   }
   for (const plugin of opts.plugins ?? []) await plugin(app);

@@ -74,6 +74,13 @@ test('two workers serve the go command; a killed worker is replaced; SIGTERM sto
     assert.equal(res.status, 200);
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(want));
   }
+  // /metrics sums every worker: all 20 zip hits are counted whichever worker answers the scrape.
+  for (let i = 0; i < 3; i++) {
+    const text = await (await fetch(`${mg.url}/metrics`)).text();
+    assert.doesNotMatch(text, /metrics of worker \d+ only/);
+    const hits = text.split('\n').filter((l) => l.startsWith('modgate_requests_total{') && l.includes('kind="zip"') && l.includes('result="hit"'));
+    assert.ok(hits.reduce((n, l) => n + Number(l.split(' ').at(-1)), 0) >= 20, hits.join('\n'));
+  }
   const code = await mg.stop();
   assert.equal(code, 0);
   assert.deepEqual(await childrenOf(mg.proc.pid!), []);
