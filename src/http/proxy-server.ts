@@ -74,7 +74,6 @@ export function errorReply(req: FastifyRequest, reply: FastifyReply, err: unknow
 export async function createProxyServer(opts: ProxyServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
-    disableRequestLogging: true,
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 4096 },
     bodyLimit: 32 << 20,
