@@ -1,18 +1,8 @@
 // Loopback helpers for the benchmarks: a free port, waiting for a server to answer, and a GET that
 // drains the body and reports status, bytes and latency.
-import { createServer } from 'node:net';
 import { request, Agent } from 'node:http';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../test/support/redis-server.js';
 
 /** Polls url until any HTTP answer arrives; gives up after timeoutMs or when failed() says why. */
 export async function waitForHttp(url: string, timeoutMs: number, failed: () => string | undefined): Promise<void> {
