@@ -7,6 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Coordinator, CoordinatorHealth, FillContext } from './coordinator.js';
+import { harness } from '../testing/harness.js';
 
 export interface ReplicaOptions {
   /** false: the replica never renews its lease (its fills lose the lock after one lease). */
@@ -74,14 +75,8 @@ function fakeCache() {
 }
 
 export function runCoordinatorCompliance(name: string, make: () => Promise<CoordinatorUnderTest>, kind: 'local' | 'distributed' = 'local'): void {
-  const withHarness = (fn: (u: CoordinatorUnderTest) => Promise<void>) => async () => {
-    const under = await make();
-    try {
-      await fn(under);
-    } finally {
-      await under.cleanup();
-    }
-  };
+  const run = harness(make);
+  const withHarness = (fn: (u: CoordinatorUnderTest) => Promise<void>) => run((u) => u, fn);
 
   void describe(`coordinator compliance: ${name}`, () => {
     void test('N concurrent callers in one process share one fill and its result', withHarness(async (u) => {

@@ -5,6 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FreshnessStore, PurgeBus } from './freshness-store.js';
 import { waitFor } from './coordinator-compliance.js';
+import { harness } from '../testing/harness.js';
 
 export interface FreshnessReplica {
   readonly store: FreshnessStore;
@@ -20,14 +21,8 @@ export interface FreshnessUnderTest {
 }
 
 export function runFreshnessCompliance(name: string, make: () => Promise<FreshnessUnderTest>, kind: 'local' | 'shared' = 'local'): void {
-  const withHarness = (fn: (u: FreshnessUnderTest) => Promise<void>) => async () => {
-    const under = await make();
-    try {
-      await fn(under);
-    } finally {
-      await under.cleanup();
-    }
-  };
+  const run = harness(make);
+  const withHarness = (fn: (u: FreshnessUnderTest) => Promise<void>) => run((u) => u, fn);
 
   void describe(`freshness compliance: ${name}`, () => {
     void test('fetch times: unknown is undefined, set then read, forgotten after their TTL', withHarness(async (u) => {

@@ -7,6 +7,7 @@ import { mkdtemp, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Storage } from './storage.js';
+import { harness } from '../testing/harness.js';
 
 export interface StorageUnderTest {
   readonly storage: Storage;
@@ -26,14 +27,8 @@ async function keysOf(storage: Storage, prefix: string): Promise<string[]> {
 }
 
 export function runStorageCompliance(name: string, make: () => Promise<StorageUnderTest>): void {
-  const withStorage = (fn: (s: Storage) => Promise<void>) => async () => {
-    const under = await make();
-    try {
-      await fn(under.storage);
-    } finally {
-      await under.cleanup();
-    }
-  };
+  const run = harness(make);
+  const withStorage = (fn: (s: Storage) => Promise<void>) => run((u) => u.storage, fn);
 
   void describe(`storage compliance: ${name}`, () => {
     void test('missing keys: get/open/stat answer undefined, delete is a no-op', withStorage(async (s) => {
