@@ -1,51 +1,63 @@
-// Benchmark (a script, not a test): cache-hit throughput of modgate vs nginx serving the very same
-// cache directory as static files (sendfile on, same number of worker processes), measured with wrk
-// over loopback: small files (every fixture .info) and a ~1.7 MB real module zip (golang.org/x/crypto
-// v0.4.0, fetched and verified against the fixture's checksum DB). Contenders alternate, several rounds.
-// A third contender, plain node:http serving the same files from memory (support/node-floor-server.mjs,
-// 1 process), shows the ceiling of any single Node.js process here (reported, no target).
-// Usage: node --import tsx bench/hit-throughput.ts [--rounds 3] [--seconds 5] [--workers 1|2|both]
-//        [--connections 32] [--case info|zip|both]
+// Benchmark (a script, not a test): cache-hit throughput of modgate against the servers a team would
+// otherwise put in front of the same cache directory, measured with wrk over loopback (issue #10):
+//   - the Go proxies' way of serving a disk cache: a Go net/http server that opens the file and calls
+//     http.ServeContent for every request (support/go-file-server/main.go, built with the Debian Go);
+//   - nginx (sendfile on, access log off);
+//   - plain node:http answering from memory (support/node-floor-server.mjs): the ceiling of any
+//     single Node.js process here (reference, no target).
+// Cases: small files (every cached .info, .mod and @v/list of the fixture, cycled), the largest
+// fixture zip, and a 20 MiB zip. modgate runs with its default request-flow log (info level, every
+// request logged and counted), the contenders with no access log.
+// Placement (2 cores): every single-process server is pinned to CPU 0 and wrk to CPU 1; modgate
+// --workers 2 is left unpinned (both cores, sharing CPU 1 with wrk), compared with modgate 1 worker.
+// Usage: node --import tsx bench/hit-throughput.ts [--rounds 3] [--seconds 5] [--connections 32]
+//        [--case small|zip|zip20|all] [--workers 1|2|both] [--pin true|false]
 //        [--cpu-prof DIR (profile modgate; writes .cpuprofile files into DIR; see cpuprofile-summary.ts)]
-// Needs Debian packages nginx (or nginx-light) and wrk.
+// Needs Debian packages nginx (or nginx-light), wrk and golang-go.
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { runProcess } from '../test/support/process-runner.js';
-import { withScope } from './support/bench-scope.js';
+import { readdir, stat } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { withScope, type BenchScope } from './support/bench-scope.js';
 import { startBenchModgate } from './support/bench-modgate.js';
 import { startNginx } from './support/nginx-server.js';
+import { startGoFileServer, pinProcess } from './support/go-file-server.js';
 import { runWrk, type WrkResult } from './support/wrk-runner.js';
 import { listProxyFiles } from './support/fixture-files.js';
 import { get } from './support/net-util.js';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { flag, fmtBytes, fmtRatio, median, note, printRow } from './support/bench-stats.js';
 import { startFixtureServices } from './support/fixture-services.js';
+import { writeSyntheticModule } from './support/synthetic-module.js';
+import { processTree } from './support/rss-sampler.js';
 
 const rounds = flag('rounds', 3);
 const seconds = flag('seconds', 5);
 const connections = flag('connections', 32);
 const workersFlag = flag('workers', 'both');
+const pin = flag('pin', 'true') !== 'false';
 const cpuProfDir = flag('cpu-prof', '');
-const only = flag('case', 'both');
-const ZIP = '/golang.org/x/crypto/@v/v0.4.0.zip';
-
-async function modgateHasWorkers(): Promise<boolean> {
-  const r = await runProcess(process.execPath, [join(import.meta.dirname, '..', 'bin', 'modgate'), 'serve', '--help']);
-  return r.stdout.includes('--workers');
-}
+const only = flag('case', 'all');
+const SERVER_CPU = '0';
+const WRK_CPU = '1';
 
 interface Case {
+  key: 'small' | 'zip' | 'zip20';
   name: string;
   paths: string[];
   connections: number;
   /** "req" compares requests/s, "bytes" bytes/s */
   metric: 'req' | 'bytes';
-  target: number;
+  /** minimum ratios modgate / contender */
+  targets: { go: number; nginx: number };
 }
 
+type Who = 'modgate' | 'go' | 'nginx' | 'node';
+const value = (c: Case, r: WrkResult): number => (c.metric === 'req' ? r.reqPerSec : r.bytesPerSec);
+const show = (xs: WrkResult[]): string =>
+  `${median(xs.map((x) => x.reqPerSec)).toFixed(0)} req/s, ${fmtBytes(median(xs.map((x) => x.bytesPerSec)))}/s`;
+
 /** Starts support/node-floor-server.mjs over root; it exits when our stdin pipe closes. */
-async function startNodeFloor(scope: Parameters<Parameters<typeof withScope>[0]>[0], root: string): Promise<string> {
+async function startNodeFloor(scope: BenchScope, root: string): Promise<{ url: string; pid: number }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'support', 'node-floor-server.mjs'), root], { stdio: ['pipe', 'pipe', 'inherit'] });
   scope.trackPid(child.pid);
   scope.defer(async () => {
@@ -55,92 +67,129 @@ async function startNodeFloor(scope: Parameters<Parameters<typeof withScope>[0]>
     }
   });
   const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-  return `http://127.0.0.1:${chunk.toString().trim()}`;
+  return { url: `http://127.0.0.1:${chunk.toString().trim()}`, pid: child.pid! };
+}
+
+async function pinTree(pid: number): Promise<void> {
+  if (!pin) return;
+  for (const p of processTree(pid)) await pinProcess(p, SERVER_CPU);
+}
+
+/** Every @v/list under a GOPROXY-layout directory, as request paths. */
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile() && e.name === 'list' && e.parentPath.endsWith('@v') && !e.parentPath.includes('.modgate'))
+    .map((e) => `/${join(e.parentPath, e.name).slice(dir.length + 1)}`)
+    .sort();
 }
 
 await withScope(async (scope) => {
   const work = await scope.tempDir('modgate-bench-hit-');
   const { fixture, sumdb, upstream } = await startFixtureServices(scope);
   const cacheDir = join(work, 'cache');
-  const infos = (await listProxyFiles(fixture.proxyDir)).filter((f) => f.kind === 'info').map((f) => f.path);
+  const fixtureFiles = await listProxyFiles(fixture.proxyDir);
+  const small = fixtureFiles.filter((f) => f.kind !== 'zip').map((f) => f.path);
+  let largestZip = { path: '', size: 0 };
+  for (const f of fixtureFiles.filter((x) => x.kind === 'zip')) {
+    const size = (await stat(join(fixture.proxyDir, ...f.path.slice(1).split('/')))).size;
+    if (size > largestZip.size) largestZip = { path: f.path, size };
+  }
 
-  const hasWorkers = await modgateHasWorkers();
-  const workerCounts = !hasWorkers ? [1] : workersFlag === 'both' ? [1, 2] : [Number(workersFlag)];
-  if (!hasWorkers) note('modgate has no --workers flag: comparing 1 process vs 1 nginx worker');
-
-  // Warm the cache once through a throwaway modgate, then check nginx sees identical bytes.
+  // Warm the cache through throwaway modgates: the fixture (verified against its checksum DB) and a
+  // 20 MiB synthetic module (in no checksum DB, so from a file upstream with --sumdb off).
   {
-    const mg = await startBenchModgate(scope, { args: ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', sumdb.gosumdb] });
-    for (const p of [...infos, ZIP]) {
+    const mg = await startBenchModgate(scope, { args: ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch', 'false'] });
+    const modules = [...new Set(small.map((p) => p.slice(0, p.indexOf('/@v/'))))];
+    for (const p of [...small, largestZip.path, ...modules.map((m) => `${m}/@v/list`)]) {
       const r = await get(mg.url + p);
       if (r.status !== 200) throw new Error(`warming ${p}: HTTP ${r.status}`);
     }
     await mg.stop();
+    const synthDir = join(work, 'synthetic');
+    const zip20 = await writeSyntheticModule(synthDir, { path: 'example.com/bench20', version: 'v1.0.0', bytes: 20 * 1024 * 1024 });
+    const mg2 = await startBenchModgate(scope, { args: ['--cache-dir', cacheDir, '--upstream', `file://${synthDir}`, '--sumdb', 'off', '--prefetch', 'false'] });
+    for (const p of [zip20.replace(/\.zip$/, '.info'), zip20.replace(/\.zip$/, '.mod'), zip20]) {
+      const r = await get(mg2.url + p);
+      if (r.status !== 200) throw new Error(`warming ${p}: HTTP ${r.status}`);
+    }
+    await mg2.stop();
   }
-  const zipBytes = (await readFile(join(cacheDir, ...ZIP.slice(1).split('/')))).length;
+  const cachedSmall = (await listProxyFiles(cacheDir)).filter((f) => f.kind !== 'zip' && !f.path.includes('/.modgate/')).map((f) => f.path);
+  const smallPaths = [...cachedSmall, ...(await listFiles(cacheDir))];
+  const zip20Path = '/example.com/bench20/@v/v1.0.0.zip';
+  const zip20Size = (await stat(join(cacheDir, ...zip20Path.slice(1).split('/')))).size;
   const allCases: Case[] = [
-    { name: `hit .info (${infos.length} files, ~${Math.round((await readFile(join(cacheDir, ...infos[0]!.slice(1).split('/')))).length)} B)`, paths: infos, connections, metric: 'req', target: 0.9 },
-    { name: `hit .zip (${fmtBytes(zipBytes)})`, paths: [ZIP], connections: Math.max(1, connections >> 2), metric: 'bytes', target: 0.85 },
+    { key: 'small', name: `small hits (.info/.mod/list, ${smallPaths.length} files)`, paths: smallPaths, connections, metric: 'req', targets: { go: 1.0, nginx: 0.6 } },
+    { key: 'zip', name: `zip hit ${largestZip.path.slice(1)} (${fmtBytes(largestZip.size)})`, paths: [largestZip.path], connections: Math.max(1, connections >> 2), metric: 'bytes', targets: { go: 1.0, nginx: 0.85 } },
+    { key: 'zip20', name: `zip hit (${fmtBytes(zip20Size)})`, paths: [zip20Path], connections: Math.max(1, connections >> 3), metric: 'bytes', targets: { go: 1.0, nginx: 0.85 } },
   ];
-  const cases = allCases.filter((c) => only === 'both' || (only === 'zip') === (c.metric === 'bytes'));
+  const cases = allCases.filter((c) => only === 'all' || only === c.key);
 
-  const floorUrl = await startNodeFloor(scope, cacheDir);
-  const floor = new Map<string, WrkResult[]>(allCases.map((c) => [c.name, []]));
-  for (const workers of workerCounts) {
-    const modgateArgs = ['--cache-dir', cacheDir, '--upstream', 'off', '--sumdb', sumdb.gosumdb];
-    if (hasWorkers) modgateArgs.push('--workers', String(workers));
-    const mg = await startBenchModgate(scope, cpuProfDir !== '' ? { args: modgateArgs, cpuProfDir } : { args: modgateArgs });
-    const ngx = await startNginx(scope, cacheDir, workers);
-    for (const p of [infos[0]!, ZIP]) {
-      const [a, b] = await Promise.all([get(mg.url + p), get(ngx.url + p)]);
-      if (a.status !== 200 || b.status !== 200 || a.bytes !== b.bytes) throw new Error(`${p}: modgate ${a.status}/${a.bytes} B vs nginx ${b.status}/${b.bytes} B`);
-    }
-    const results = new Map<string, { modgate: WrkResult[]; nginx: WrkResult[] }>();
-    for (const c of cases) results.set(c.name, { modgate: [], nginx: [] });
-    for (let r = 0; r < rounds; r++) {
-      for (const c of cases) {
-        const order = r % 2 === 0 ? (['modgate', 'nginx'] as const) : (['nginx', 'modgate'] as const);
-        for (const who of order) {
-          const res = await runWrk({ url: who === 'modgate' ? mg.url : ngx.url, paths: c.paths, durationS: seconds, connections: c.connections, threads: 1, dir: work });
-          if (res.errors > 0) throw new Error(`${who} ${c.name}: ${res.errors} wrk errors`);
-          results.get(c.name)![who].push(res);
-          note(`workers=${workers} round ${r + 1} ${c.name} ${who}: ${res.reqPerSec.toFixed(0)} req/s, ${fmtBytes(res.bytesPerSec)}/s`);
-        }
-        if (workers === 1) {
-          const res = await runWrk({ url: floorUrl, paths: c.paths, durationS: seconds, connections: c.connections, threads: 1, dir: work });
-          floor.get(c.name)!.push(res);
-          note(`round ${r + 1} ${c.name} plain node:http from memory: ${res.reqPerSec.toFixed(0)} req/s, ${fmtBytes(res.bytesPerSec)}/s`);
-        }
+  const modgateArgs = (workers: number): string[] => ['--cache-dir', cacheDir, '--upstream', 'off', '--sumdb', sumdb.gosumdb, '--log-level', 'info', '--workers', String(workers)];
+  const startMg = (workers: number): ReturnType<typeof startBenchModgate> =>
+    startBenchModgate(scope, cpuProfDir !== '' ? { args: modgateArgs(workers), cpuProfDir } : { args: modgateArgs(workers) });
+  const mg1 = await startMg(1);
+  await pinTree(mg1.proc.pid!);
+  const gofs = await startGoFileServer(scope, cacheDir, pin ? SERVER_CPU : undefined);
+  const ngx = await startNginx(scope, cacheDir, 1);
+  await pinTree(ngx.pid);
+  const floor = await startNodeFloor(scope, cacheDir);
+  await pinTree(floor.pid);
+  const urls: Record<Who, string> = { modgate: mg1.url, go: gofs.url, nginx: ngx.url, node: floor.url };
+
+  // Same answer from every contender before measuring anything.
+  for (const c of cases) {
+    for (const p of [c.paths[0]!, c.paths[c.paths.length - 1]!]) {
+      const answers = await Promise.all((Object.keys(urls) as Who[]).map(async (w) => ({ w, r: await get(urls[w] + p) })));
+      const ref = answers.find((a) => a.w === 'go')!.r;
+      for (const { w, r } of answers) {
+        if (r.status !== 200 || r.bytes !== ref.bytes) throw new Error(`${p}: ${w} answered ${r.status}/${r.bytes} B, the Go server ${ref.status}/${ref.bytes} B`);
       }
     }
-    await mg.stop();
-    await ngx.stop();
+  }
+
+  const results = new Map<string, Record<Who | 'modgate2', WrkResult[]>>(cases.map((c) => [c.key, { modgate: [], go: [], nginx: [], node: [], modgate2: [] }]));
+  const order: Who[] = ['modgate', 'go', 'nginx', 'node'];
+  for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
-      const res = results.get(c.name)!;
-      const m = { req: median(res.modgate.map((x) => x.reqPerSec)), bytes: median(res.modgate.map((x) => x.bytesPerSec)) };
-      const n = { req: median(res.nginx.map((x) => x.reqPerSec)), bytes: median(res.nginx.map((x) => x.bytesPerSec)) };
-      const ratio = c.metric === 'req' ? m.req / n.req : m.bytes / n.bytes;
-      const show = (x: { req: number; bytes: number }): string => `${x.req.toFixed(0)} req/s, ${fmtBytes(x.bytes)}/s`;
-      printRow({
-        benchmark: `${c.name}, ${workers} vs ${workers} worker${workers > 1 ? 's' : ''}, wrk -t1 -c${c.connections} ${seconds}s × ${rounds} rounds`,
-        modgate: show(m),
-        baseline: `nginx: ${show(n)}`,
-        ratio: `${fmtRatio(ratio)} ${c.metric === 'req' ? 'req/s' : 'bytes/s'}`,
-        target: `≥ ${c.target}×`,
-        met: ratio >= c.target ? 'yes' : 'no',
-      });
-      if (workers === 1) {
-        const f = { req: median(floor.get(c.name)!.map((x) => x.reqPerSec)), bytes: median(floor.get(c.name)!.map((x) => x.bytesPerSec)) };
-        const fr = c.metric === 'req' ? f.req / n.req : f.bytes / n.bytes;
-        printRow({
-          benchmark: `${c.name}, reference: plain node:http from memory (1 process) vs the same nginx runs`,
-          modgate: `node:http floor: ${show(f)} (modgate = ${fmtRatio(c.metric === 'req' ? m.req / f.req : m.bytes / f.bytes)} of it)`,
-          baseline: `nginx: ${show(n)}`,
-          ratio: `${fmtRatio(fr)} ${c.metric === 'req' ? 'req/s' : 'bytes/s'}`,
-          target: 'n/a',
-          met: 'n/a',
-        });
+      const turn = [...order.slice(r % order.length), ...order.slice(0, r % order.length)];
+      for (const who of turn) {
+        const res = await runWrk({ url: urls[who], paths: c.paths, durationS: seconds, connections: c.connections, threads: 1, dir: work, ...(pin ? { cpus: WRK_CPU } : {}) });
+        if (res.errors > 0) throw new Error(`${who} ${c.name}: ${res.errors} wrk errors`);
+        results.get(c.key)![who].push(res);
+        note(`round ${r + 1} ${c.name} ${who}: ${res.reqPerSec.toFixed(0)} req/s, ${fmtBytes(res.bytesPerSec)}/s`);
       }
+    }
+  }
+  await mg1.stop();
+
+  const small2 = cases.find((c) => c.key === 'small');
+  if (small2 && (workersFlag === 'both' || workersFlag === '2')) {
+    const mg2 = await startMg(2);
+    for (let r = 0; r < rounds; r++) {
+      const res = await runWrk({ url: mg2.url, paths: small2.paths, durationS: seconds, connections: small2.connections, threads: 1, dir: work });
+      if (res.errors > 0) throw new Error(`modgate --workers 2: ${res.errors} wrk errors`);
+      results.get('small')!.modgate2.push(res);
+      note(`round ${r + 1} ${small2.name} modgate --workers 2 (unpinned): ${res.reqPerSec.toFixed(0)} req/s`);
+    }
+    await mg2.stop();
+  }
+
+  for (const c of cases) {
+    const res = results.get(c.key)!;
+    const m = median(res.modgate.map((x) => value(c, x)));
+    const unit = c.metric === 'req' ? 'req/s' : 'bytes/s';
+    const bench = `${c.name}, 1 process each, wrk -t1 -c${c.connections} ${seconds}s × ${rounds} rounds${pin ? ', servers on CPU 0, wrk on CPU 1' : ''}`;
+    for (const [who, label, target] of [['go', 'Go net/http ServeContent', c.targets.go], ['nginx', 'nginx', c.targets.nginx]] as const) {
+      const ratio = m / median(res[who].map((x) => value(c, x)));
+      printRow({ benchmark: `${bench}: vs ${label}`, modgate: show(res.modgate), baseline: `${label}: ${show(res[who])}`, ratio: `${fmtRatio(ratio)} ${unit}`, target: `≥ ${target}×`, met: ratio >= target ? 'yes' : 'no' });
+    }
+    const f = median(res.node.map((x) => value(c, x)));
+    printRow({ benchmark: `${bench}: reference, plain node:http from memory`, modgate: show(res.modgate), baseline: `node:http: ${show(res.node)}`, ratio: `${fmtRatio(m / f)} ${unit}`, target: 'n/a', met: 'n/a' });
+    if (c.key === 'small' && res.modgate2.length > 0) {
+      const ratio = median(res.modgate2.map((x) => x.reqPerSec)) / median(res.modgate.map((x) => x.reqPerSec));
+      printRow({ benchmark: `${c.name}: modgate --workers 2 (unpinned, wrk shares the cores) vs 1 worker (CPU 0, wrk on CPU 1)`, modgate: `2 workers: ${show(res.modgate2)}`, baseline: `1 worker: ${show(res.modgate)}`, ratio: `${fmtRatio(ratio)} req/s`, target: '≥ 1.7×', met: ratio >= 1.7 ? 'yes' : 'no' });
     }
   }
 });

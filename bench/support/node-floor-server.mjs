@@ -8,7 +8,7 @@ import { join, relative, sep } from 'node:path';
 const root = process.argv[2];
 const files = new Map();
 for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
-  if (e.isFile() && /\.(info|mod|zip)$/.test(e.name)) {
+  if (e.isFile() && (/\.(info|mod|zip)$/.test(e.name) || e.name === 'list')) {
     const p = join(e.parentPath, e.name);
     files.set(`/${relative(root, p).split(sep).join('/')}`, readFileSync(p));
   }

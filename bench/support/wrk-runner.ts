@@ -14,6 +14,8 @@ export interface WrkOptions {
   threads: number;
   /** where the generated Lua script is written */
   dir: string;
+  /** pin wrk to these CPUs (a taskset list, e.g. "1") */
+  cpus?: string;
 }
 
 export interface WrkResult {
@@ -42,11 +44,9 @@ done = function(s, latency, requests)
 end
 `,
   );
-  const r = await runProcess(
-    'wrk',
-    ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.durationS}s`, '--timeout', '10s', '-s', script, opts.url],
-    { timeoutMs: (opts.durationS + 30) * 1000 },
-  );
+  const wrkArgs = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.durationS}s`, '--timeout', '10s', '-s', script, opts.url];
+  const [file, args] = opts.cpus !== undefined ? ['taskset', ['-c', opts.cpus, 'wrk', ...wrkArgs]] : ['wrk', wrkArgs];
+  const r = await runProcess(file, args, { timeoutMs: (opts.durationS + 30) * 1000 });
   const m = /WRKJSON (\{.*\})/.exec(r.stdout);
   if (r.code !== 0 || !m) throw new Error(`wrk failed (exit ${r.code}): ${r.stderr}${r.stdout}`);
   const j = JSON.parse(m[1]!) as { requests: number; bytes: number; duration_us: number; errors: number };
