@@ -6,6 +6,7 @@ import { registerPrewarm } from './prewarm-command.js';
 import { registerDoctor } from './doctor-command.js';
 import { registerVerify } from './verify-commands.js';
 import { registerAdminCommands } from './admin-commands.js';
+import { registerSumdbCommands } from './sumdb-commands.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<void> {
   registerDoctor(program);
   registerVerify(program);
   registerAdminCommands(program);
+  registerSumdbCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -21,6 +21,7 @@ var commands = map[string]func(args []string) error{
 	"create-zip":    cmdCreateZip,
 	"check-path":    cmdCheckPath,
 	"escape-path":   cmdEscapePath,
+	"verify-log":    cmdVerifyLog,
 }
 
 func main() {

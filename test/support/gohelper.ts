@@ -356,3 +356,42 @@ export async function copyFixtureApp(fixture: Fixture, parent: string): Promise<
   await cp(fixture.appDir, dest, { recursive: true });
   return dest;
 }
+
+export interface GoLogVerification {
+  /** size of the latest tree */
+  size: number;
+  /** module@version of every record, in id order */
+  records: string[];
+  /** module@version recorded more than once */
+  duplicates: string[];
+  lookups: { module: string; lines: string[]; error: string | null }[];
+  treesChecked: number;
+  errors: string[];
+}
+
+/**
+ * x/mod's verdict on a checksum database at url: sumdb.Client lookups of `lookups`
+ * (MODULE@VERSION), every record proven in the latest tree, every note in `notes` proven a prefix
+ * of it. Resolves with the report even when it found errors (they are in `errors`).
+ */
+export async function verifyLogGo(opts: { url: string; vkey: string; lookups?: readonly string[]; notes?: readonly string[] }): Promise<GoLogVerification> {
+  const bin = await goHelperBinary();
+  const dir = join(tmpdir(), `modgate-verify-log-${uniqueSuffix()}`);
+  await mkdir(dir, { recursive: true });
+  try {
+    const args = ['verify-log', '-url', opts.url, '-vkey', opts.vkey];
+    if (opts.lookups) {
+      await writeFile(join(dir, 'lookups'), `${opts.lookups.join('\n')}\n`);
+      args.push('-lookups', join(dir, 'lookups'));
+    }
+    if (opts.notes) {
+      await writeFile(join(dir, 'notes.json'), JSON.stringify(opts.notes));
+      args.push('-notes', join(dir, 'notes.json'));
+    }
+    const r = await runProcess(bin, args, { timeoutMs: 300_000 });
+    if (r.stdout.trim() === '') throw new Error(`gohelper verify-log failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return JSON.parse(r.stdout) as GoLogVerification;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
