@@ -27,6 +27,9 @@ import { adminRoutes } from './http/admin-routes.js';
 import { apiRoutes } from './http/api-routes.js';
 import { dashboardRoutes } from './http/dashboard/dashboard-routes.js';
 import { createOperations } from './compose-operations.js';
+import { createOwnSumdb } from './compose-own-sumdb.js';
+import { createAdmission } from './cache/own-sumdb-admission.js';
+import { ownSumdbRoutes } from './http/own-sumdb-routes.js';
 import { createRequestStats } from './observe/request-stats.js';
 import { workerMetricsText } from './observe/cluster-metrics.js';
 import { createTokenChecker, parseTokens } from './http/admin-auth.js';
@@ -271,11 +274,13 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     logger.warn({ event: e.type, ...e.details }, e.message);
   });
   const verification = createVerification(config, { storage, events, metrics, logger });
+  const own = createOwnSumdb(config, { storage, coordinator: scale.coordinator, events, metrics, logger, nosumdb: nosumdbPatterns(config) });
+  const expected = verification.expected ?? (() => Promise.resolve({}));
   const cache = createModuleCache({
     storage,
     chain,
     route: (path) => routing.route(path),
-    gate: verification.gate,
+    gate: own ? own.wrapGate(verification.gate, expected) : verification.gate,
     coordinator: scale.coordinator,
     freshness: scale.freshness,
     memoryCacheBytes: config.memoryCacheBytes,
@@ -326,9 +331,13 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },
       verification.readiness,
+      ...(own ? [own.readiness] : []),
       ...scale.readiness,
     ],
     plugins: [
+      ...(own
+        ? [ownSumdbRoutes({ pathPrefix: config.pathPrefix, server: own.server, access, admit: createAdmission({ cache, recorder: own.writer, storage, nosumdb: nosumdbPatterns(config), expected }) })]
+        : []),
       sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config), access }),
       adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(parseTokens(config.adminTokens), events, 'admin API'), events, ops: operations.ops }),
       apiRoutes({ pathPrefix: config.pathPrefix, ops: operations.ops }),
@@ -357,6 +366,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
         clearTimeout(timer);
         cache.abort('server stopped');
         unsubscribe();
+        await own?.close();
         await operations.close();
         await routing.close();
         await scale.close();

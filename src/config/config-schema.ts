@@ -64,6 +64,16 @@ export const configSchema = z
     sumdb: z.string().default('sum.golang.org'),
     /** GONOSUMDB-style patterns: matching paths are not looked up in a checksum database; their hashes are pinned on first fetch. */
     nosumdb: z.string().default(''),
+    /**
+     * Name of modgate's own checksum database (e.g. sum.corp.example.com): every admitted version is
+     * recorded in a signed log served at /sumdb/<name>/. Empty = off. Needs a signer key.
+     */
+    ownSumdb: z
+      .string()
+      .regex(/^([A-Za-z0-9.-]+(\/[A-Za-z0-9._~-]+)*)?$/, 'expected a database name like sum.corp.example.com (host[/path])')
+      .default(''),
+    /** File holding the own checksum database's signer key (modgate sumdb keygen); or env MODGATE_OWN_SUMDB_KEY holds the key itself. */
+    ownSumdbKeyFile: z.string().default(''),
     /** GOPRIVATE-style patterns: these paths go direct only, never to a URL upstream or a public checksum DB. */
     private: z.string().default(''),
     /** GONOPROXY-style patterns routed direct only; default: the private patterns. */

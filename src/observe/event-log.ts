@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Storage } from '../storage/storage.js';
 
-export type EventType = 'pollution' | 'sumdb_fork' | 'pin_mismatch' | 'purge' | 'gc' | 'auth_failure' | 'sumdb_off';
+export type EventType = 'pollution' | 'sumdb_fork' | 'pin_mismatch' | 'record_mismatch' | 'purge' | 'gc' | 'auth_failure' | 'sumdb_off';
 
 export interface ModgateEvent {
   readonly id: string;
