@@ -63,8 +63,7 @@ export class LogServer {
     const now = (this.opts.now ?? Date.now)();
     if (!force && now - this.readAt < (this.opts.refreshMs ?? 500)) return this.current;
     this.refreshing ??= (async () => {
-      const note = await this.opts.store.get(TREE_KEY);
-      if (note) await this.adopt(note);
+      await this.readStored();
       this.readAt = now;
     })().finally(() => (this.refreshing = undefined));
     await this.refreshing;
@@ -76,31 +75,52 @@ export class LogServer {
    * published tree; otherwise raises an alarm (SUMDB_FORK thrown) and keeps the published tree.
    */
   async adopt(note: Buffer): Promise<void> {
-    if (note.equals(this.current.note)) return;
+    const found = await this.examine(note);
+    if ('kind' in found) this.raise(found);
+    this.publish(found);
+  }
+
+  /** Reads and adopts the stored tree; a tree that looks torn or half-written is read again first. */
+  private async readStored(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const note = await this.opts.store.get(TREE_KEY);
+      if (!note) return;
+      const found = await this.examine(note);
+      if (!('kind' in found)) return this.publish(found);
+      if (found.kind !== 'inconsistent' || attempt >= 4) this.raise(found);
+      await new Promise((r) => setTimeout(r, 25 * (attempt + 1)));
+    }
+  }
+
+  private publish(t: SignedTree): void {
+    if (t.tree.n >= this.current.tree.n) this.current = t;
+    this.lastAlarm = undefined;
+  }
+
+  private async examine(note: Buffer): Promise<SignedTree | LogAlarm> {
+    if (note.equals(this.current.note)) return this.current;
+    const alarm = (kind: LogAlarm['kind'], message: string): LogAlarm => ({ kind, message: `own checksum database ${this.name}: ${message}` });
     let tree: Tree;
     try {
       tree = parseTree(openNote(note, [this.opts.key.verifier]).text);
     } catch (err) {
-      return this.raise('inconsistent', `stored tree head does not verify: ${(err as Error).message}`);
+      return alarm('inconsistent', `stored tree head does not verify: ${(err as Error).message}`);
     }
     const old = this.current.tree;
-    if (tree.n < old.n) return this.raise('rewind', `stored tree has ${tree.n} records, fewer than the ${old.n} already published`);
-    const tiles = new TileCache(this.opts.store);
-    const read = storedHashReader(tiles, tree.n);
+    if (tree.n < old.n) return alarm('rewind', `stored tree has ${tree.n} records, fewer than the ${old.n} already published`);
+    const read = storedHashReader(new TileCache(this.opts.store), tree.n);
     try {
-      if (!(await treeHash(tree.n, read)).equals(tree.hash)) return this.raise('inconsistent', `stored tiles do not reproduce tree ${tree.n}`);
+      if (!(await treeHash(tree.n, read)).equals(tree.hash)) return alarm('inconsistent', `stored tiles do not reproduce tree ${tree.n}`);
       if (old.n > 0 && !(await treeHash(old.n, read)).equals(old.hash)) {
-        return this.raise('fork', `stored tree ${tree.n} does not extend the published tree ${old.n} (${old.hash.toString('base64')})`);
+        return alarm('fork', `stored tree ${tree.n} does not extend the published tree ${old.n} (${old.hash.toString('base64')})`);
       }
     } catch (err) {
-      if (err instanceof ModgateError && err.code === 'SUMDB_FORK') throw err;
-      return this.raise('inconsistent', `reading stored tiles of tree ${tree.n}: ${(err as Error).message}`);
+      return alarm('inconsistent', `reading stored tiles of tree ${tree.n}: ${(err as Error).message}`);
     }
-    if (tree.n >= this.current.tree.n) this.current = { tree, note };
+    return { tree, note };
   }
 
-  private raise(kind: LogAlarm['kind'], message: string): never {
-    const alarm = { kind, message: `own checksum database ${this.name}: ${message}` };
+  private raise(alarm: LogAlarm): never {
     this.lastAlarm = alarm;
     this.opts.onAlarm?.(alarm);
     throw new ModgateError('SUMDB_FORK', alarm.message, {
