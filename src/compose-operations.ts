@@ -48,6 +48,7 @@ export function createOperations(deps: {
   nosumdb: string;
   forked: () => Array<{ name: string; forked: boolean }> | 'off';
   stats: RequestStats;
+  ownSumdb?: (() => NonNullable<Overview['ownSumdb']>) | undefined;
 }): OperationsParts {
   const startedAt = Date.now();
   const { stats } = deps;
@@ -86,6 +87,7 @@ export function createOperations(deps: {
       const served = t.hits + t.misses + t.stale + t.negative;
       const privatePatterns = deps.config.private;
       const db = deps.forked();
+      const own = deps.ownSumdb?.();
       return {
         version: '0.1.0',
         startedAt: new Date(startedAt).toISOString(),
@@ -104,7 +106,11 @@ export function createOperations(deps: {
           goproxy: `export GOPROXY=${baseUrl}`,
           gosumdb: db === 'off' ? 'export GOSUMDB=off  # verification is off on this server' : `export GOSUMDB=${db.map((d) => d.name).join(',')}  # verified through ${baseUrl}/sumdb/`,
           goprivate: privatePatterns ? `export GONOSUMDB=${privatePatterns}  # private paths: modgate fetches them from git; keep GOPROXY pointed here` : 'export GOPRIVATE=  # none configured on this server',
+          ...(own
+            ? { gosumdb: `export GOSUMDB="${own.vkey}"  # modgate's own database: verifies every module, private ones included`, goprivate: 'export GONOSUMDB= GOPRIVATE=  # nothing needs excluding with modgate\'s own database' }
+            : {}),
         },
+        ...(own ? { ownSumdb: own } : {}),
       };
     },
     async versionDetails(path, version, files) {

@@ -303,6 +303,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     logger,
     nosumdb: nosumdbPatterns(config),
     stats,
+    ownSumdb: own && (() => own.status()),
     forked: () => (verification.databases.length === 0 ? 'off' : verification.databases.map((d) => ({ name: d.name, forked: d.client.forked }))),
   });
   const access = createAccessPolicy({

@@ -13,6 +13,8 @@ export interface Overview {
   readonly cache: { objects: number; bytes: number; versions: number; modules: number; scannedAt: string };
   readonly totals: { requests: number; hits: number; misses: number; stale: number; negative: number; errors: number; hitRatio: number | null };
   readonly usage: { goproxy: string; gosumdb: string; goprivate: string };
+  /** modgate's own checksum database, when --own-sumdb is set. */
+  readonly ownSumdb?: { name: string; vkey: string; size: number; lastTreeTime: string | undefined; refusals: number; alarm: string | undefined };
 }
 
 export interface Operations {

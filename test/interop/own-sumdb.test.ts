@@ -186,6 +186,12 @@ test('after first admission, a force-pushed tag and a tampered mirror are refuse
   const metrics = await (await fetch(`${mg.url}/metrics`)).text();
   const refusals = metrics.split('\n').filter((l) => l.startsWith('modgate_own_sumdb_refusals_total{')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
   assert.ok(refusals >= 2, metrics);
+  // The dashboard's overview shows the log size, the last tree time and the refusals.
+  const overview = (await (await fetch(`${mg.url}/api/overview`)).json()) as { ownSumdb?: { size: number; lastTreeTime?: string; refusals: number }; usage: { gosumdb: string } };
+  assert.ok(overview.ownSumdb && overview.ownSumdb.size > 0, JSON.stringify(overview));
+  assert.ok(!Number.isNaN(Date.parse(overview.ownSumdb.lastTreeTime ?? '')));
+  assert.equal(overview.ownSumdb.refusals, refusals);
+  assert.ok(overview.usage.gosumdb.includes(vkey));
   await seeTree(mg);
   const r = await verifyLogGo({ url: dbUrl(mg), vkey, notes });
   assert.deepEqual(r.errors, []);

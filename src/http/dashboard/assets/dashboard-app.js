@@ -61,6 +61,14 @@ async function loadOverview() {
       if (forked.length > 0) setTile('tile-sumdb', 'FORKED', forked.join(', '), 'bad');
       else setTile('tile-sumdb', 'verifying', o.sumdb.map((d) => d.name).join(', '), 'good');
     }
+    const own = o.ownSumdb;
+    $('own-sumdb-tile').hidden = !own;
+    if (own) {
+      const when = own.lastTreeTime ? `last tree ${fmtAgo(own.lastTreeTime, now)}` : 'no tree yet';
+      const sub = `${own.name} · ${when} · ${fmtNumber(own.refusals)} refused`;
+      if (own.alarm) setTile('tile-own-sumdb', 'ALARM', own.alarm, 'bad');
+      else setTile('tile-own-sumdb', `${fmtNumber(own.size)} records`, sub, own.refusals > 0 ? 'warn' : 'good');
+    }
     const rows = (o.upstreams ?? []).map((u) =>
       el(
         'tr',
