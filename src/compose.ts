@@ -114,6 +114,7 @@ export function createRouting(config: Config, deps: { logger: Logger; observe?: 
           timeoutMs: config.upstreamTimeoutMs,
           retries: config.upstreamRetries,
           retryBackoffMs: config.upstreamRetryBackoffMs,
+          limits: { deadlineMs: config.upstreamAttemptTimeoutMs, minBytesPerSecond: config.upstreamMinBytesPerSecond, rateWindowMs: config.upstreamRateWindowMs },
         });
     return { upstream: observed(upstream), fallBackOnError: e.fallBackOnError };
   });

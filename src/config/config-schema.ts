@@ -53,6 +53,15 @@ export const configSchema = z
     upstreamConnectTimeoutMs: z.number().int().min(1).max(600_000).default(10_000),
     /** Milliseconds to wait for upstream response headers, and for each stretch of body silence. */
     upstreamTimeoutMs: z.number().int().min(1).max(3_600_000).default(30_000),
+    /**
+     * Longest one upstream attempt may take, from the request to the body's last byte (ms; 0 = no
+     * limit). After it the chain moves on past a `|` entry, else the client gets a 504 naming the upstream.
+     */
+    upstreamAttemptTimeoutMs: z.number().int().min(0).max(86_400_000).default(600_000),
+    /** Least rate (bytes/s) an upstream body must average over each rate window; 0 = no minimum. */
+    upstreamMinBytesPerSecond: z.number().int().min(0).default(1024),
+    /** Length of the window the minimum rate is measured over (ms). */
+    upstreamRateWindowMs: z.number().int().min(100).max(3_600_000).default(30_000),
     /** Retries of an idempotent upstream request after a connection error or 502/503/504. */
     upstreamRetries: z.number().int().min(0).max(10).default(2),
     /** Base backoff in milliseconds between retries (doubles each time, with jitter). */

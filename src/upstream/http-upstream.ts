@@ -1,12 +1,13 @@
 // An upstream GOPROXY server over HTTP(S): keep-alive connection pool (undici), connect/header/body
-// timeouts, bounded retries with backoff for connection failures and 502/503/504.
+// timeouts, an attempt deadline and minimum transfer rate (transfer-guard.ts), and bounded retries
+// with backoff (undici's retry interceptor) for GETs failing with a connection error or 502/503/504.
 import { Agent, interceptors, request, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ModgateError } from '../errors/modgate-error.js';
 import { escapePath, escapeVersion } from '../module/escape.js';
 import { redactUrl } from './proxy-list.js';
+import { createTransferGuard, type TransferGuard, type TransferLimits } from './transfer-guard.js';
 import { MAX_SMALL_BODY, MAX_ZIP_BYTES, type Upstream } from './upstream.js';
 
 export interface HttpUpstreamOptions {
@@ -16,21 +17,15 @@ export interface HttpUpstreamOptions {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly retryBackoffMs: number;
+  /** Attempt deadline and minimum rate (default: none). */
+  readonly limits?: TransferLimits;
   readonly userAgent?: string;
 }
 
-const RETRY_STATUS = new Set([502, 503, 504]);
-
-function isRetryableNetworkError(err: unknown): boolean {
-  const code = (err as { code?: string } | undefined)?.code;
-  return (
-    code === 'ECONNRESET' ||
-    code === 'ECONNREFUSED' ||
-    code === 'EPIPE' ||
-    code === 'UND_ERR_SOCKET' ||
-    code === 'UND_ERR_CLOSED'
-  );
-}
+/** Statuses and connection errors a GET is retried after (nothing else is). */
+const RETRY_STATUS = [502, 503, 504];
+const RETRY_ERROR_CODES = ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED'];
+const NO_LIMITS: TransferLimits = { deadlineMs: 0, minBytesPerSecond: 0, rateWindowMs: 0 };
 
 function isTimeout(err: unknown): boolean {
   return (
@@ -76,6 +71,7 @@ export function createHttpUpstream(opts: HttpUpstreamOptions): Upstream {
   base.password = '';
   const baseUrl = base.toString().replace(/\/+$/, '');
   const name = redactUrl(opts.url);
+  const limits = opts.limits ?? NO_LIMITS;
   const agent = new Agent({
     connect: { timeout: opts.connectTimeoutMs },
     headersTimeout: opts.timeoutMs,
@@ -84,56 +80,67 @@ export function createHttpUpstream(opts: HttpUpstreamOptions): Upstream {
     connections: 64,
     // HTTP/2 when the upstream offers it over TLS (ALPN); HTTP/1.1 keep-alive otherwise.
     allowH2: true,
-  }).compose(interceptors.redirect({ maxRedirections: 5 }));
+  }).compose(
+    interceptors.redirect({ maxRedirections: 5 }),
+    interceptors.retry({
+      methods: ['GET'],
+      statusCodes: RETRY_STATUS,
+      errorCodes: RETRY_ERROR_CODES,
+      maxRetries: opts.retries,
+      minTimeout: opts.retryBackoffMs,
+      timeoutFactor: 2,
+      maxTimeout: Math.max(opts.retryBackoffMs * 2 ** opts.retries, 1),
+      retryAfter: false,
+      // The last failing answer is handed back (its body names the cause), not replaced by an error.
+      throwOnError: false,
+    }),
+  );
   const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'modgate' };
   if (auth) headers.authorization = auth;
 
-  /** GETs `rel` (already escaped), returning the 200 response or throwing a classified error. */
-  async function get(rel: string, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
-    const url = `${baseUrl}/${rel}`;
+  /** Turns a failure of request/body into the Upstream error vocabulary (the broken limit first). */
+  function classify(err: unknown, shown: string, guard: TransferGuard, signal: AbortSignal | undefined): unknown {
+    if (guard.failure) return guard.failure;
+    if (signal?.aborted || err instanceof ModgateError) return err;
+    if (isTimeout(err)) return new ModgateError('UPSTREAM_TIMEOUT', `${shown}: no answer within ${opts.timeoutMs} ms`, { cause: err });
+    return new ModgateError('UPSTREAM_ERROR', `${shown}: ${(err as Error).message}`, { cause: err });
+  }
+
+  /** GETs `rel` (already escaped): the 200 response, or a classified error. The guard times the attempt. */
+  async function get(rel: string, guard: TransferGuard, signal: AbortSignal | undefined): Promise<Dispatcher.ResponseData> {
     const shown = `${name}/${rel}`;
-    for (let attempt = 0; ; attempt++) {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(url, {
-          method: 'GET',
-          headers,
-          dispatcher: agent,
-          ...(signal ? { signal } : {}),
-        });
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        if (isTimeout(err)) {
-          throw new ModgateError('UPSTREAM_TIMEOUT', `${shown}: no answer within ${opts.timeoutMs} ms`, { cause: err });
-        }
-        if (attempt < opts.retries && isRetryableNetworkError(err)) {
-          await delay(opts.retryBackoffMs * 2 ** attempt * (0.5 + Math.random()), undefined, signal ? { signal } : {});
-          continue;
-        }
-        throw new ModgateError('UPSTREAM_ERROR', `${shown}: ${(err as Error).message}`, { cause: err });
-      }
-      const status = res.statusCode;
-      if (status === 200) return res;
-      const excerpt = await errorExcerpt(res.body);
-      const detail = excerpt ? `: ${excerpt}` : '';
-      if (status === 404) throw new ModgateError('NOT_FOUND', `${shown}: 404 Not Found${detail}`);
-      if (status === 410) throw new ModgateError('GONE', `${shown}: 410 Gone${detail}`);
-      if (RETRY_STATUS.has(status) && attempt < opts.retries) {
-        await delay(opts.retryBackoffMs * 2 ** attempt * (0.5 + Math.random()), undefined, signal ? { signal } : {});
-        continue;
-      }
-      throw new ModgateError('UPSTREAM_ERROR', `${shown}: unexpected status ${status}${detail}`);
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(`${baseUrl}/${rel}`, {
+        method: 'GET',
+        headers,
+        dispatcher: agent,
+        signal: signal ? AbortSignal.any([signal, guard.signal]) : guard.signal,
+      });
+    } catch (err) {
+      throw classify(err, shown, guard, signal);
     }
+    const status = res.statusCode;
+    if (status === 200) return res;
+    const excerpt = await errorExcerpt(res.body);
+    const detail = excerpt ? `: ${excerpt}` : '';
+    if (status === 404) throw new ModgateError('NOT_FOUND', `${shown}: 404 Not Found${detail}`);
+    if (status === 410) throw new ModgateError('GONE', `${shown}: 410 Gone${detail}`);
+    throw new ModgateError('UPSTREAM_ERROR', `${shown}: unexpected status ${status}${detail}`);
   }
 
   async function small(rel: string, signal: AbortSignal | undefined): Promise<Buffer> {
-    const res = await get(rel, signal);
+    const guard = createTransferGuard(`${name}/${rel}`, limits);
     try {
-      return await readLimited(res.body, MAX_SMALL_BODY, `${name}/${rel}`);
+      const res = await get(rel, guard, signal);
+      return await readLimited(guard.watch(res.body), MAX_SMALL_BODY, `${name}/${rel}`);
     } catch (err) {
-      if (err instanceof ModgateError) throw err;
+      if (guard.failure) throw guard.failure;
+      if (err instanceof ModgateError || signal?.aborted) throw err;
       if (isTimeout(err)) throw new ModgateError('UPSTREAM_TIMEOUT', `${name}/${rel}: body stalled`, { cause: err });
       throw new ModgateError('UPSTREAM_ERROR', `${name}/${rel}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      guard.done();
     }
   }
 
@@ -147,13 +154,22 @@ export function createHttpUpstream(opts: HttpUpstreamOptions): Upstream {
     mod: (path, version, signal) => small(at(path, `${escapeVersion(version)}.mod`), signal),
     async zip(path, version, signal) {
       const rel = at(path, `${escapeVersion(version)}.zip`);
-      const res = await get(rel, signal);
+      const guard = createTransferGuard(`${name}/${rel}`, limits);
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await get(rel, guard, signal);
+      } catch (err) {
+        guard.done();
+        throw err;
+      }
       const declared = Number(res.headers['content-length'] ?? NaN);
       if (declared > MAX_ZIP_BYTES) {
+        guard.done();
         res.body.destroy();
         throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${name}/${rel}: zip of ${declared} bytes exceeds the 500 MiB limit`);
       }
-      return res.body;
+      // The deadline and the rate keep running while the caller reads the body.
+      return guard.watch(res.body);
     },
     async close() {
       await agent.close();
