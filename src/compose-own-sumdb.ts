@@ -1,7 +1,8 @@
 // Constructs modgate's own checksum database from the config: the signer key (key file or env
 // MODGATE_OWN_SUMDB_KEY, never logged), the log over the configured Storage, the writer under the
 // coordinator's lease (one writer across replicas), the recording gate, routes, metrics, status.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { Counter, Gauge } from 'prom-client';
 import type { Config } from './config/config-schema.js';
 import { ModgateError } from './errors/modgate-error.js';
@@ -81,6 +82,11 @@ export interface OwnSumdbDeps {
 /** The own checksum database, or undefined when --own-sumdb is not set. */
 export function createOwnSumdb(config: Config, deps: OwnSumdbDeps): OwnSumdb | undefined {
   if (!config.ownSumdb) return undefined;
+  if (config.workers > 1 && !config.redis) {
+    throw new ModgateError('CONFIG_INVALID', `own checksum database ${config.ownSumdb} with --workers ${config.workers} needs --redis`, {
+      hint: 'the log has exactly one writer at a time; across processes that takes the Redis lease (or run --workers 1)',
+    });
+  }
   const key = readOwnSumdbKey(config, deps.env);
   const name = key.name;
   const store = createStorageLogStore(deps.storage, name);
@@ -89,9 +95,28 @@ export function createOwnSumdb(config: Config, deps: OwnSumdbDeps): OwnSumdb | u
   const alarms = new Counter({ name: 'modgate_own_sumdb_alarms_total', help: 'Stored trees of the own checksum database not published (rewind, fork, inconsistent)', labelNames: ['kind'], registers });
   let refused = 0;
   const firstSeen = new Map<string, string>();
+  // The last tree published here, kept beside the cache (not in the log's storage): a restart never
+  // publishes a stored tree that does not extend it.
+  const lastFile = join(config.cacheDir, '.modgate', `own-sumdb-${name.replace(/[^A-Za-z0-9.-]/g, '_')}.tree`);
+  let lastPublished: Buffer | undefined;
+  try {
+    lastPublished = readFileSync(lastFile);
+  } catch {
+    lastPublished = undefined;
+  }
   const server = new LogServer({
     key,
     store,
+    lastPublished,
+    onPublish: (t) => {
+      try {
+        mkdirSync(dirname(lastFile), { recursive: true });
+        writeFileSync(`${lastFile}.tmp-${process.pid}`, t.note);
+        renameSync(`${lastFile}.tmp-${process.pid}`, lastFile);
+      } catch (err) {
+        deps.logger.warn({ sumdb: name, err: (err as Error).message }, 'own checksum database: cannot keep the last published tree');
+      }
+    },
     onAlarm: (a) => {
       alarms.inc({ kind: a.kind });
       deps.logger.error({ sumdb: name, kind: a.kind }, `SECURITY: ${a.message}`);

@@ -26,7 +26,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
   sumdb: 'checksum databases (GOSUMDB syntax, comma-separated) or "off"',
   ownSumdb: 'name of modgate\'s own checksum database (e.g. sum.corp.example.com); empty = off',
   ownSumdbKeyFile: 'signer key file of the own checksum database (modgate sumdb keygen); or env MODGATE_OWN_SUMDB_KEY',
-  nosumdb: 'GONOSUMDB-style patterns not verified by a checksum database (hashes pinned instead)',
+  nosumdb: 'GONOSUMDB-style patterns not verified by a checksum database (hashes pinned instead, or recorded with --own-sumdb)',
   private: 'GOPRIVATE-style patterns: direct only, never sent to a URL upstream or public checksum DB',
   noproxy: 'GONOPROXY-style patterns routed direct only (default: --private)',
   insecure: 'GOINSECURE-style patterns: http allowed for git and go-get',

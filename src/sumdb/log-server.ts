@@ -32,6 +32,13 @@ export interface LogServerOptions {
   /** Milliseconds clock (tests pass a fake); default Date.now. */
   readonly now?: () => number;
   readonly onAlarm?: (alarm: LogAlarm) => void;
+  /**
+   * The last tree this replica published before a restart (kept outside the log's storage); the
+   * stored tree must extend it. Ignored when its signature does not verify.
+   */
+  readonly lastPublished?: Buffer | undefined;
+  /** Called with each newly published tree (to keep it as lastPublished for the next start). */
+  readonly onPublish?: (tree: SignedTree) => void;
 }
 
 export class LogServer {
@@ -46,6 +53,13 @@ export class LogServer {
     const empty = { n: 0, hash: Buffer.alloc(HASH_SIZE) };
     // Ed25519 signatures are deterministic: every replica signs the empty tree identically.
     this.current = { tree: empty, note: signNote(formatTree(empty), [opts.key.signer]) };
+    if (opts.lastPublished) {
+      try {
+        this.current = { tree: parseTree(openNote(opts.lastPublished, [opts.key.verifier]).text), note: opts.lastPublished };
+      } catch {
+        // not a tree head of this database: start from the empty tree
+      }
+    }
   }
 
   /** The tree published now (without reading storage). */
@@ -93,7 +107,10 @@ export class LogServer {
   }
 
   private publish(t: SignedTree): void {
-    if (t.tree.n >= this.current.tree.n) this.current = t;
+    if (t.tree.n >= this.current.tree.n && t !== this.current) {
+      this.current = t;
+      this.opts.onPublish?.(t);
+    }
     this.lastAlarm = undefined;
   }
 

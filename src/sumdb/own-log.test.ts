@@ -147,3 +147,22 @@ void test('the empty log publishes a signed tree of size 0', async () => {
   await assert.rejects(answerLogPath({ server: log.server }, 'lookup/example.com/x@v1.0.0'), (e) => isModgateError(e, 'NOT_FOUND'));
   assert.equal((await answerLogPath({ server: log.server }, 'supported')).length, 0);
 });
+
+void test('a restarted server never publishes a stored tree that does not extend the one it published before', async () => {
+  const alarms: LogAlarm[] = [];
+  const log = makeLog();
+  for (let i = 0; i < 3; i++) await log.writer.record(`example.com/m${i}`, 'v1.0.0', hashes(`example.com/m${i}`, 'v1.0.0'));
+  const kept = log.server.published.note;
+  // Storage rewound while the replica was down (an older tree head put back).
+  const older = makeLog({ skey: log.skey });
+  await older.writer.record('example.com/m0', 'v1.0.0', hashes('example.com/m0', 'v1.0.0'));
+  for (const [k, v] of older.store.data) log.store.data.set(k, v);
+  const published: string[] = [];
+  const restarted = new LogServer({ key: log.key, store: log.store, refreshMs: 0, lastPublished: kept, onAlarm: (a) => alarms.push(a), onPublish: (t) => published.push(t.note.toString()) });
+  assert.ok((await restarted.latest()).equals(kept));
+  assert.equal(alarms.at(-1)?.kind, 'rewind');
+  assert.deepEqual(published, []);
+  // A last-published note of another key is ignored (the server starts from the empty tree).
+  const other = new LogServer({ key: parseSigningKey(generateKey(NAME).skey), store: log.store, refreshMs: 0, lastPublished: kept });
+  assert.equal(other.published.tree.n, 0);
+});
