@@ -167,9 +167,12 @@ test('after first admission, a force-pushed tag and a tampered mirror are refuse
   const env = await createGoEnv({ GOPROXY: mg.url, GOSUMDB: vkey, GONOSUMDB: '', GOPRIVATE: '', sharedBuildCache: true });
   try {
     const dir = await mkdtemp(join(work, 'forced-'));
-    const dl = await goModDownloadJson(dir, env, [`${PRIVATE}@v1.0.0`]);
-    assert.notEqual(dl.code, 0);
-    const shown = dl.stderr + dl.modules.map((m) => m.Error ?? '').join('\n');
+    // go build of an app that uses the private module fails with modgate's explanation.
+    await writeFile(join(dir, 'go.mod'), `module example.com/user\n\ngo 1.17\n\nrequire ${PRIVATE} v1.0.0\n`);
+    await writeFile(join(dir, 'main.go'), `package main\n\nimport secret "${PRIVATE}"\n\nfunc main() { println(secret.Answer) }\n`);
+    const build = await env.run(['build', '-o', join(dir, 'user.bin'), '.'], { cwd: dir });
+    assert.notEqual(build.code, 0);
+    const shown = build.stderr;
     assert.match(shown, new RegExp(`checksum mismatch[\\s\\S]*recorded in ${NAME.replace(/\./g, '\\.')} \\(record \\d+\\): h1:[\\s\\S]*upstream served now: h1:`));
     const dl2 = await goModDownloadJson(dir, env, [`${pub.path}@${pub.selected}`]);
     assert.notEqual(dl2.code, 0);
