@@ -1,19 +1,18 @@
-// Composition of the parts that change when modgate scales out: storage (fs or S3), coordination
-// (in-process or Redis), shared freshness state and purge announcements. Knows the concrete drivers.
+// Composition of the parts that change when modgate scales out: storage (a driver of the storage
+// registry: fs, S3, memory), coordination (in-process or Redis), shared freshness state and purge
+// announcements. The Redis parts (ioredis) are loaded only when a Redis URL is configured.
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Config } from './config/config-schema.js';
 import type { Logger } from './observe/logger.js';
 import type { Storage } from './storage/storage.js';
-import { createFsStorage, sweepFsTempFiles } from './storage/fs-storage.js';
-import { createS3Storage } from './storage/s3-storage.js';
+import { sweepFsTempFiles } from './storage/fs-storage.js';
+import type { OpenedStorage } from './storage/storage-driver.js';
+import { openStorage } from './storage/storage-registry.js';
 import type { Coordinator, CoordinatorHealth } from './coordination/coordinator.js';
 import { createLocalCoordinator } from './coordination/local-coordinator.js';
-import { createRedisCoordinator } from './coordination/redis-coordinator.js';
 import { createLocalPurgeBus, createMemoryFreshnessStore, type FreshnessStore, type PurgeBus } from './coordination/freshness-store.js';
-import { createRedisFreshnessStore, createRedisPurgeBus } from './coordination/redis-freshness.js';
-import { redactRedisUrl } from './coordination/redis-client.js';
 import { STATE_PREFIX } from './cache/cache-keys.js';
 import type { ReadinessCheck } from './http/proxy-server.js';
 
@@ -30,43 +29,27 @@ export interface ScaleParts {
   close(): Promise<void>;
 }
 
-/** The storage a config names: `s3://BUCKET[/PREFIX]`, `fs://DIR`, or the cache dir. */
-export function createStorage(config: Config): Storage {
-  if (config.storage.startsWith('s3://')) {
-    const rest = config.storage.slice('s3://'.length);
-    const slash = rest.indexOf('/');
-    const bucket = slash >= 0 ? rest.slice(0, slash) : rest;
-    const prefix = slash >= 0 ? rest.slice(slash + 1).replace(/^\/+|\/+$/g, '') : '';
-    return createS3Storage({
-      bucket,
-      ...(prefix ? { prefix } : {}),
-      ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
-      region: config.s3Region,
-      forcePathStyle: config.s3ForcePathStyle,
-    });
-  }
-  const dir = config.storage.startsWith('fs://') ? config.storage.slice('fs://'.length) : config.cacheDir;
-  return createFsStorage(resolve(dir));
+/** The storage a config names (`--storage URL`, else the filesystem at the cache dir). */
+export function createStorage(config: Config): Promise<OpenedStorage> {
+  return openStorage(config.storage, config);
 }
 
-const fsRoot = (config: Config): string => resolve(config.storage.startsWith('fs://') ? config.storage.slice('fs://'.length) : config.cacheDir);
-
 /** Checks the storage and removes temp files an interrupted run left (fs only). */
-export async function prepareStorage(config: Config, logger: Logger): Promise<Storage> {
-  const storage = createStorage(config);
-  await storage.checkWritable();
-  if (storage.localPath) {
-    const swept = await sweepFsTempFiles(fsRoot(config));
+export async function prepareStorage(config: Config, logger: Logger): Promise<OpenedStorage> {
+  const opened = await createStorage(config);
+  await opened.storage.checkWritable();
+  if (opened.localRoot !== undefined) {
+    const swept = await sweepFsTempFiles(opened.localRoot);
     if (swept > 0) logger.warn({ swept }, 'removed temp files left by an interrupted run');
   }
-  return storage;
+  return opened;
 }
 
 export async function createScaleParts(config: Config, logger: Logger, opts: { sweepTemp?: boolean } = {}): Promise<ScaleParts> {
-  const storage = opts.sweepTemp === false ? createStorage(config) : await prepareStorage(config, logger);
+  const { storage, localRoot } = opts.sweepTemp === false ? await createStorage(config) : await prepareStorage(config, logger);
   let tempDir: string;
-  if (storage.localPath) {
-    tempDir = join(fsRoot(config), STATE_PREFIX, 'tmp');
+  if (localRoot !== undefined) {
+    tempDir = join(localRoot, STATE_PREFIX, 'tmp');
   } else {
     tempDir = join(tmpdir(), `modgate-${process.pid}`);
     await rm(tempDir, { recursive: true, force: true });
@@ -84,10 +67,15 @@ export async function createScaleParts(config: Config, logger: Logger, opts: { s
       readiness: [],
       localStats: local.stats,
       async close() {
-        if (!storage.localPath) await rm(tempDir, { recursive: true, force: true });
+        if (localRoot === undefined) await rm(tempDir, { recursive: true, force: true });
       },
     };
   }
+  const [{ createRedisCoordinator }, { createRedisFreshnessStore, createRedisPurgeBus }, { redactRedisUrl }] = await Promise.all([
+    import('./coordination/redis-coordinator.js'),
+    import('./coordination/redis-freshness.js'),
+    import('./coordination/redis-client.js'),
+  ]);
   const coordLogger = { warn: (o: object, m: string) => logger.warn(o, m), info: (o: object, m: string) => logger.info(o, m) };
   const coordinator = createRedisCoordinator({
     redis: config.redis,
@@ -120,7 +108,7 @@ export async function createScaleParts(config: Config, logger: Logger, opts: { s
       await coordinator.close();
       await freshness.close();
       await purgeBus.close();
-      if (!storage.localPath) await rm(tempDir, { recursive: true, force: true });
+      if (localRoot === undefined) await rm(tempDir, { recursive: true, force: true });
     },
   };
 }

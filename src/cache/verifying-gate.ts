@@ -1,10 +1,10 @@
 // The integrity gate with checksum databases: a .mod or .zip is accepted only when its h1 equals
-// what every checksum database that knows the version says (at least one must know it), or, for
+// what the checksum databases say (sumdb/sumdb-verifier.ts: every one that knows it), or, for
 // paths excluded from the databases (nosumdb/private), equals the hash pinned on first fetch.
 // A mismatch is a pollution event: logged, counted, recorded, and refused (the chain moves on).
-import { ModgateError, isNotFound } from '../errors/modgate-error.js';
+import { ModgateError } from '../errors/modgate-error.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
-import type { SumdbClient } from '../sumdb/sumdb-client.js';
+import type { MultiVerifier, VerifiedHashes } from '../sumdb/sumdb-verifier.js';
 import type { Storage } from '../storage/storage.js';
 import { hashGoMod } from '../zip/dirhash.js';
 import { checkModuleZip } from '../zip/zip-check.js';
@@ -13,13 +13,11 @@ import type { GateSubject, IntegrityGate } from './integrity-gate.js';
 import { STATE_PREFIX } from './cache-keys.js';
 import { escapePath, escapeVersion } from '../module/escape.js';
 
-export interface SumdbHandle {
-  readonly name: string;
-  readonly client: SumdbClient;
-}
+export type { SumdbHandle } from '../sumdb/sumdb-verifier.js';
 
 export interface VerifyingGateOptions {
-  readonly databases: readonly SumdbHandle[];
+  /** The checksum databases, behind one verifier. */
+  readonly verifier: MultiVerifier;
   /** GONOSUMDB-style patterns. */
   readonly nosumdb: string;
   readonly storage: Storage;
@@ -28,57 +26,20 @@ export interface VerifyingGateOptions {
   readonly onVerify?: (result: 'ok' | 'mismatch' | 'pinned' | 'pin_mismatch' | 'error', kind: 'mod' | 'zip') => void;
 }
 
-interface Expected {
-  readonly mod?: string;
-  readonly zip?: string;
-  /** Which database(s) vouched. */
-  readonly by: string;
-}
-
 /** Storage key of the hash pinned on first fetch for a path excluded from checksum databases. */
 export function pinKey(path: string, version: string, kind: 'mod' | 'zip'): string {
   return `${STATE_PREFIX}pins/${escapePath(path)}/@v/${escapeVersion(version)}.${kind}`;
 }
 
-export function createVerifyingGate(opts: VerifyingGateOptions): IntegrityGate & { expected(path: string, version: string): Promise<Expected> } {
-  const lookups = new Map<string, Promise<Expected>>();
+export function createVerifyingGate(opts: VerifyingGateOptions): IntegrityGate & { expected(path: string, version: string): Promise<VerifiedHashes> } {
+  const verifier = opts.verifier;
+  const lookups = new Map<string, Promise<VerifiedHashes>>();
 
-  async function lookupAll(path: string, version: string): Promise<Expected> {
-    let mod: string | undefined;
-    let zip: string | undefined;
-    const by: string[] = [];
-    const unknown: string[] = [];
-    for (const db of opts.databases) {
-      let r;
-      try {
-        r = await db.client.lookup(path, version);
-      } catch (err) {
-        if (isNotFound(err)) {
-          unknown.push(db.name);
-          continue;
-        }
-        throw err;
-      }
-      if ((mod !== undefined && mod !== r.modHash) || (zip !== undefined && r.zipHash !== undefined && zip !== r.zipHash)) {
-        throw new ModgateError('SUMDB_ERROR', `checksum databases disagree about ${path}@${version} (${by.join(', ')} vs ${db.name})`);
-      }
-      mod = r.modHash;
-      zip = r.zipHash ?? zip;
-      by.push(db.name);
-    }
-    if (by.length === 0) {
-      throw new ModgateError('NOT_FOUND', `${path}@${version}: not in the checksum database${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, {
-        hint: 'if this is a private module, add its path to modgate\'s --private or --nosumdb patterns',
-      });
-    }
-    return { ...(mod !== undefined ? { mod } : {}), ...(zip !== undefined ? { zip } : {}), by: by.join(', ') };
-  }
-
-  function expected(path: string, version: string): Promise<Expected> {
+  function expected(path: string, version: string): Promise<VerifiedHashes> {
     const key = `${path}@${version}`;
     let p = lookups.get(key);
     if (!p) {
-      p = lookupAll(path, version);
+      p = verifier.lookup(path, version);
       lookups.set(key, p);
       // Failures are not remembered (a later request retries); successes are small and stable.
       p.catch(() => lookups.delete(key));

@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import { startServer } from '../compose.js';
 import { prepareStorage } from '../compose-scale.js';
 import { runPrimary, type WorkerMessage } from './serve-workers.js';
+import { describeProxyList } from '../upstream/proxy-list.js';
 
 export function registerServe(program: Command): void {
   const cmd = addConfigOptions(program.command('serve').description('run the module proxy'));
@@ -24,7 +25,7 @@ export function registerServe(program: Command): void {
       process.send?.({ type: 'listening', url: server.url } satisfies WorkerMessage);
     } else {
       process.stdout.write(`modgate listening on ${server.url}\n`);
-      logger.info({ url: server.url, upstream: config.upstream.replace(/\/\/[^/@]*@/g, '//'), cacheDir: config.cacheDir }, 'listening');
+      logger.info({ url: server.url, upstream: describeProxyList(config.upstream), cacheDir: config.cacheDir }, 'listening');
     }
     let stopping = false;
     const stop = (signal: string) => {

@@ -9,7 +9,10 @@ import { createMetrics } from '../observe/metrics.js';
 import { createLogger } from '../observe/logger.js';
 import { verifyCache, type VerifyCacheReport } from '../cache/verify-cache.js';
 import { verifyGoSum, type VerifyGoSumReport } from '../sumdb/verify-gosum.js';
-import { createSumdbLookup, createVerification, nosumdbPatterns } from '../compose.js';
+import { createMemoryVerifier, createVerification } from '../compose-verification.js';
+import { nosumdbPatterns } from '../config/effective-patterns.js';
+import { parseSumdbList } from '../sumdb/gosumdb.js';
+import { parseProxyList } from '../upstream/proxy-list.js';
 import { addConfigOptions, configFromFlags } from './config-options.js';
 import { formatTable } from './output-table.js';
 
@@ -43,9 +46,13 @@ export async function runVerifyGoSum(files: string[], flags: Record<string, unkn
   const sumdb = str(flags.sumdb) ?? process.env.GOSUMDB ?? 'sum.golang.org';
   const nosumdb = str(flags.nosumdb) ?? process.env.GONOSUMDB ?? process.env.GOPRIVATE ?? '';
   const proxies = str(flags.proxy) ?? '';
-  const db = createSumdbLookup({ sumdb, proxies, timeoutMs: Number(flags.timeoutMs ?? 30000) });
+  const verifier = createMemoryVerifier({ databases: parseSumdbList(sumdb), proxies: proxies ? parseProxyList(proxies) : [], timeoutMs: Number(flags.timeoutMs ?? 30000) });
   const inputs = await Promise.all((files.length > 0 ? files : ['go.sum']).map(async (name) => ({ name, text: await readFile(name, 'utf8') })));
-  return verifyGoSum({ files: inputs, lookup: (path, version) => db.lookup(path, version), nosumdb });
+  const lookup = async (path: string, version: string): Promise<{ modHash: string; zipHash: string | undefined }> => {
+    const r = await verifier.lookup(path, version);
+    return { modHash: r.mod ?? '', zipHash: r.zip };
+  };
+  return verifyGoSum({ files: inputs, lookup, nosumdb });
 }
 
 export function formatVerifyGoSum(r: VerifyGoSumReport): string {

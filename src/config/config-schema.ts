@@ -1,26 +1,21 @@
 // The one configuration schema: every setting with its default and accepted form. Flags, env vars
 // (MODGATE_*) and the config file are all validated by this schema, then the result is frozen.
+// Settings with structure are parsed here into typed values (config-values.ts): the rest of the
+// code reads entries, addresses and lists, never the text again.
 import { z } from 'zod';
-
-const listenRe = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
+import { gitConfigValue, gitCredentialsValue, listenValue, storageValue, sumdbValue, tokenListValue, upstreamValue } from './config-values.js';
 
 export const configSchema = z
   .object({
     /** HOST:PORT to listen on; port 0 picks a free port. Default 127.0.0.1:3000. */
-    listen: z
-      .string()
-      .regex(listenRe, 'expected HOST:PORT, e.g. 127.0.0.1:3000 or 0.0.0.0:3000 (port 0 = any free port)')
-      .default('127.0.0.1:3000'),
+    listen: listenValue.prefault('127.0.0.1:3000'),
     /** Directory of the filesystem cache (usable as GOPROXY=file://DIR). Default ./data. */
     cacheDir: z.string().min(1, 'expected a directory path').default('./data'),
     /**
      * Where the cache lives: `fs://DIR` (same as cacheDir) or `s3://BUCKET[/PREFIX]`.
-     * Default: the filesystem at cacheDir.
+     * Default: the filesystem at cacheDir. The schemes are those of storage/storage-registry.ts.
      */
-    storage: z
-      .string()
-      .regex(/^((fs:\/\/.+)|(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?))?$/, 'expected fs://DIR or s3://BUCKET[/PREFIX]')
-      .default(''),
+    storage: storageValue.prefault(''),
     /** S3 endpoint URL for S3-compatible services (MinIO, Ceph, R2...); default AWS. */
     s3Endpoint: z.string().url('expected a URL like http://127.0.0.1:9000').or(z.literal('')).default(''),
     /** S3 region. */
@@ -37,7 +32,7 @@ export const configSchema = z
     /** Lease of a distributed fill lock in ms (renewed while the fill runs). */
     redisLeaseMs: z.number().int().min(1000).max(600_000).default(30_000),
     /** Upstream list in GOPROXY syntax (`,` falls through on 404/410, `|` on any error). */
-    upstream: z.string().default('https://proxy.golang.org,direct'),
+    upstream: upstreamValue.prefault('https://proxy.golang.org,direct'),
     /** Serve under this URL path prefix (e.g. /go when behind a reverse proxy). Default none. */
     pathPrefix: z
       .string()
@@ -70,7 +65,7 @@ export const configSchema = z
      * Checksum databases in GOSUMDB syntax (`name`, `key`, `key url`), comma-separated for several,
      * or `off` to disable verification (loudly). Default: Go's sum.golang.org.
      */
-    sumdb: z.string().default('sum.golang.org'),
+    sumdb: sumdbValue.prefault('sum.golang.org'),
     /** GONOSUMDB-style patterns: matching paths are not looked up in a checksum database; their hashes are pinned on first fetch. */
     nosumdb: z.string().default(''),
     /**
@@ -101,11 +96,9 @@ export const configSchema = z
      * Credentials for git hosts: a JSON array of {host, username?, password?, token?, netrcFile?}
      * (in the config file as an array). Never logged.
      */
-    gitCredentials: z
-      .union([z.string(), z.array(z.object({ host: z.string().min(1), username: z.string().optional(), password: z.string().optional(), token: z.string().optional(), netrcFile: z.string().optional() }).strict())])
-      .default([]),
+    gitCredentials: gitCredentialsValue.prefault([]),
     /** Extra git config for direct mode: `key=value` entries separated by newlines or ';' (or an array in the config file). */
-    gitConfig: z.union([z.string(), z.array(z.string())]).default([]),
+    gitConfig: gitConfigValue.prefault([]),
     /** GC size budget in bytes for module files (0 = no scheduled GC); LRU versions go first, prewarm-pinned ones stay. */
     gcMaxBytes: z.number().int().min(0).default(0),
     /** Seconds between scheduled GC runs (when gcMaxBytes > 0). */
@@ -113,13 +106,13 @@ export const configSchema = z
     /** GC never removes a version written less than this many seconds ago (protects fresh downloads). */
     gcMinAgeSeconds: z.number().int().min(0).max(86400).default(60),
     /** Tokens clients must send to use the proxy (Bearer, or Basic with the token as password, as GOAUTH/.netrc send it); none = open. */
-    clientTokens: z.string().default(''),
+    clientTokens: tokenListValue.prefault(''),
     /** Module path patterns (GOPRIVATE syntax) the proxy serves; empty = all. Others get 403. */
     allow: z.string().default(''),
     /** Module path patterns (GOPRIVATE syntax) the proxy refuses with 403, even when allowed. */
     deny: z.string().default(''),
     /** Admin API bearer tokens, comma-separated; none = admin API off. */
-    adminTokens: z.string().default(''),
+    adminTokens: tokenListValue.prefault(''),
     /** Bytes of small files (.info/.mod/list/@latest) and zip metadata kept in memory for hits; 0 = none. */
     memoryCacheBytes: z.number().int().min(0).default(64 << 20),
     /** Prefetch: when a .mod is fetched for a client, fetch the .mod/.info of its requirements ahead of the client. */

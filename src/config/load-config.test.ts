@@ -6,11 +6,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envNameOf, flagNameOf, loadConfig } from './load-config.js';
+import { parseGosumdb } from '../sumdb/gosumdb.js';
 
 test('defaults are the go command\'s: upstream and checksum DB', () => {
   const c = loadConfig({ env: {} });
-  assert.equal(c.upstream, 'https://proxy.golang.org,direct');
-  assert.equal(c.sumdb, 'sum.golang.org');
+  assert.deepEqual(c.upstream, [{ kind: 'url', url: 'https://proxy.golang.org', fallBackOnError: false }, { kind: 'direct', fallBackOnError: false }]);
+  assert.deepEqual(c.sumdb, [parseGosumdb('sum.golang.org')]);
   assert.equal(c.listTtlSeconds, 60);
   assert.ok(Object.isFrozen(c));
 });
@@ -24,7 +25,7 @@ test('file < env < flags, with numbers and booleans coerced from strings', () =>
     env: { MODGATE_LISTEN: '0.0.0.0:2', MODGATE_LIST_TTL_SECONDS: '7', MODGATE_PREFETCH: 'yes' },
     flags: { listen: '127.0.0.1:3' },
   });
-  assert.equal(c.listen, '127.0.0.1:3');
+  assert.deepEqual(c.listen, { host: '127.0.0.1', port: 3 });
   assert.equal(c.listTtlSeconds, 7);
   assert.equal(c.prefetch, true);
   assert.equal(c.cacheDir, '/from/file');

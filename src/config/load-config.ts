@@ -1,6 +1,7 @@
 // Builds the frozen Config from (lowest to highest precedence) the config file, MODGATE_* env vars,
 // and command-line flags; a bad value stops startup with the field name and the accepted form.
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { ModgateError } from '../errors/modgate-error.js';
 import { configSchema, type Config, type ConfigKey } from './config-schema.js';
 
@@ -9,17 +10,24 @@ export function envNameOf(key: string): string {
   return `MODGATE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-const numericKeys = new Set<string>(
-  Object.entries(configSchema.shape)
-    .filter(([, s]) => JSON.stringify(s.toJSONSchema?.() ?? {}).includes('"integer"'))
-    .map(([k]) => k),
-);
+/** The JSON schema of what a key accepts (its input side: before transforms). */
+function inputSchemaOf(key: ConfigKey): { type?: unknown; default?: unknown } {
+  return z.toJSONSchema(configSchema.shape[key], { io: 'input', unrepresentable: 'any' });
+}
 
-const booleanKeys = new Set<string>(
-  Object.entries(configSchema.shape)
-    .filter(([, s]) => JSON.stringify(s.toJSONSchema?.() ?? {}).includes('"boolean"'))
-    .map(([k]) => k),
-);
+const ALL_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
+const numericKeys = new Set<string>(ALL_KEYS.filter((k) => inputSchemaOf(k).type === 'integer'));
+const booleanKeys = new Set<string>(ALL_KEYS.filter((k) => inputSchemaOf(k).type === 'boolean'));
+
+/** True for settings that are booleans (flags: bare switch, --no-X, --X=false). */
+export function isBooleanKey(key: ConfigKey): boolean {
+  return booleanKeys.has(key);
+}
+
+/** A key's default as a user writes it (before transforms), e.g. '127.0.0.1:3000', 60, false. */
+export function inputDefaultOf(key: ConfigKey): unknown {
+  return inputSchemaOf(key).default;
+}
 
 function coerce(key: string, raw: string): unknown {
   const t = raw.trim();

@@ -19,6 +19,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ModgateError } from '../errors/modgate-error.js';
 import type { ByteRange, ObjectStat, Storage } from './storage.js';
+import type { OpenedStorage, StorageSettings } from './storage-driver.js';
 import { assertSafeKey } from './storage.js';
 
 export interface S3StorageOptions {
@@ -224,5 +225,21 @@ export function createS3Storage(opts: S3StorageOptions): S3Storage {
       await upload(probe, Buffer.from('probe'));
       await remove(probe);
     },
+  };
+}
+
+/** The storage registry's opener: `s3://BUCKET[/PREFIX]` with the s3* settings. */
+export async function openS3Storage(location: string, settings: StorageSettings): Promise<OpenedStorage> {
+  const slash = location.indexOf('/');
+  const bucket = slash >= 0 ? location.slice(0, slash) : location;
+  const prefix = slash >= 0 ? location.slice(slash + 1).replace(/^\/+|\/+$/g, '') : '';
+  return {
+    storage: createS3Storage({
+      bucket,
+      ...(prefix ? { prefix } : {}),
+      ...(settings.s3Endpoint ? { endpoint: settings.s3Endpoint } : {}),
+      region: settings.s3Region,
+      forcePathStyle: settings.s3ForcePathStyle,
+    }),
   };
 }

@@ -60,3 +60,17 @@ export function parseGosumdb(value: string): GosumdbConfig | 'off' {
   }
   return { name, vkey, url: `https://${name}`, explicitUrl: false };
 }
+
+/**
+ * Parses a list of GOSUMDB settings (comma-separated; modgate may verify against several
+ * databases): 'off', or the databases. Empty means Go's default. Throws CONFIG_INVALID.
+ */
+export function parseSumdbList(setting: string): GosumdbConfig[] | 'off' {
+  const parts = setting.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parsed = parts.length === 0 ? [parseGosumdb('')] : parts.map(parseGosumdb);
+  if (parsed.includes('off')) {
+    if (parsed.length > 1) throw new ModgateError('CONFIG_INVALID', 'sumdb: "off" cannot be combined with databases');
+    return 'off';
+  }
+  return parsed as GosumdbConfig[];
+}

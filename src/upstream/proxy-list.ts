@@ -69,3 +69,13 @@ export function redactUrl(url: string): string {
     return url.replace(/\/\/[^/@]*@/, '//');
   }
 }
+
+/** The list in GOPROXY syntax again, credentials removed (for logs). */
+export function describeProxyList(entries: readonly ProxyEntry[]): string {
+  return entries
+    .map((e, i) => {
+      const name = e.kind === 'url' ? redactUrl(e.url) : e.kind;
+      return i === entries.length - 1 ? name : `${name}${e.kind !== 'off' && e.fallBackOnError ? '|' : ','}`;
+    })
+    .join('');
+}

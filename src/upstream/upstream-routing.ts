@@ -1,0 +1,62 @@
+// GONOPROXY routing: which upstream chain serves a module path. The public chain is built from the
+// upstream list (GOPROXY syntax, already parsed); paths matching the noproxy patterns get a chain of
+// the direct (git) upstream only, so they never reach a URL upstream. One direct upstream (with its
+// git mirrors) is shared by both chains and created only when an entry or the patterns need it.
+import { matchPrefixPatterns } from '../module/patterns.js';
+import type { ProxyEntry } from './proxy-list.js';
+import type { DirectUpstreamOptions } from './direct-upstream.js';
+import { observeUpstream, type FetchObservation } from './observed-upstream.js';
+import { createUpstreamChain, type ChainEntry, type UpstreamChain } from './upstream-chain.js';
+import { openUrlUpstream, type UpstreamSettings } from './upstream-kinds.js';
+import type { Upstream } from './upstream.js';
+
+export interface Routing {
+  /** The chain for a module path: private/noproxy paths go direct only. */
+  route(path: string): UpstreamChain;
+  /** The chain for public paths. */
+  readonly publicChain: UpstreamChain;
+  close(): Promise<void>;
+}
+
+export interface RoutingOptions {
+  /** The upstream list, parsed. */
+  readonly entries: readonly ProxyEntry[];
+  /** GONOPROXY-style patterns (effective: noproxy, else private); '' = none. */
+  readonly noproxy: string;
+  /** Settings of URL upstreams (http timeouts, retries). */
+  readonly upstream: UpstreamSettings;
+  /** Options of the direct upstream, if one is needed. */
+  readonly direct: DirectUpstreamOptions;
+  /** Hedging after `|` (ms; 0 = off). */
+  readonly hedgeAfterMs: number;
+  readonly onHedge?: (from: string, to: string) => void;
+  /** Receives one observation per upstream fetch (metrics, statistics). */
+  readonly observe?: (o: FetchObservation) => void;
+}
+
+export async function createRouting(opts: RoutingOptions): Promise<Routing> {
+  const observed = (u: Upstream): Upstream => (opts.observe ? observeUpstream(u, opts.observe) : u);
+  let direct: Promise<Upstream> | undefined;
+  const directUpstream = (): Promise<Upstream> => {
+    direct ??= import('./direct-upstream.js').then((m) => observed(m.createDirectUpstream(opts.direct)));
+    return direct;
+  };
+  const publicEntries: ChainEntry[] = await Promise.all(
+    opts.entries.map(async (e): Promise<ChainEntry> => {
+      if (e.kind === 'off') return { upstream: 'off', fallBackOnError: false };
+      if (e.kind === 'direct') return { upstream: await directUpstream(), fallBackOnError: e.fallBackOnError };
+      return { upstream: observed(await openUrlUpstream(e.url, opts.upstream)), fallBackOnError: e.fallBackOnError };
+    }),
+  );
+  const { noproxy } = opts;
+  const publicChain = createUpstreamChain(publicEntries, { hedgeAfterMs: opts.hedgeAfterMs, ...(opts.onHedge ? { onHedge: opts.onHedge } : {}) });
+  const privateChain = noproxy ? createUpstreamChain([{ upstream: await directUpstream(), fallBackOnError: false }]) : publicChain;
+  return {
+    publicChain,
+    route: (path) => (noproxy && matchPrefixPatterns(noproxy, path) ? privateChain : publicChain),
+    async close() {
+      await publicChain.close();
+      if (privateChain !== publicChain) await privateChain.close();
+    },
+  };
+}
