@@ -38,6 +38,8 @@ export interface VerifyCacheOptions {
   readonly expected: ((path: string, version: string) => Promise<{ mod?: string; zip?: string }>) | undefined;
   readonly nosumdb: string;
   readonly purge: boolean;
+  /** Hashes recorded in modgate's own checksum database (checked first, for every path), when it is on. */
+  readonly recorded?: (path: string, version: string) => Promise<{ mod: string; zip: string } | undefined>;
 }
 
 const FILE_RE = /^(.+)\/@v\/([^/]+)\.(zip|mod)$/;
@@ -93,7 +95,11 @@ export async function verifyCache(opts: VerifyCacheOptions): Promise<VerifyCache
       }
       let want: string | undefined;
       let source: string;
-      if (matchPrefixPatterns(opts.nosumdb, path) || !opts.expected) {
+      const rec = await opts.recorded?.(path, version);
+      if (rec) {
+        want = file === 'mod' ? rec.mod : rec.zip;
+        source = 'record in the own checksum database';
+      } else if (matchPrefixPatterns(opts.nosumdb, path) || !opts.expected) {
         want = (await storage.get(pinKey(path, version, file)))?.toString('utf8');
         source = 'pinned hash';
       } else {

@@ -15,13 +15,34 @@ import { parseSumdbList } from '../sumdb/gosumdb.js';
 import { parseProxyList } from '../upstream/proxy-list.js';
 import { addConfigOptions, configFromFlags } from './config-options.js';
 import { formatTable } from './output-table.js';
+import { readOwnSumdbKey } from '../compose-own-sumdb.js';
+import { LogServer } from '../sumdb/log-server.js';
+import { parseGoSumRecord } from '../sumdb/log-record.js';
+import { createStorageLogStore } from '../cache/storage-log-store.js';
+import type { Config } from '../config/config-schema.js';
+import type { Storage } from '../storage/storage.js';
+
+/** With --own-sumdb: the hashes recorded in the own database (read from the log in storage). */
+function ownSumdbRecords(config: Config, storage: Storage) {
+  if (!config.ownSumdb) return undefined;
+  const server = new LogServer({ key: readOwnSumdbKey(config), store: createStorageLogStore(storage, config.ownSumdb) });
+  let ready: Promise<unknown> | undefined;
+  return async (path: string, version: string) => {
+    ready ??= server.refresh(true);
+    await ready;
+    const rec = await server.findRecord(path, version);
+    const h = rec && parseGoSumRecord(path, version, rec.text);
+    return h ? { mod: h.modHash, zip: h.zipHash } : undefined;
+  };
+}
 
 export async function runVerifyCache(flags: Record<string, unknown>): Promise<VerifyCacheReport> {
   const config = configFromFlags(flags);
   const storage = createFsStorage(resolve(config.cacheDir));
   const logger = createLogger({ level: 'warn', format: 'json', destination: process.stderr });
   const verification = createVerification(config, { storage, events: createEventLog(storage), metrics: createMetrics({ processMetrics: false }), logger });
-  return verifyCache({ storage, expected: verification.expected, nosumdb: nosumdbPatterns(config), purge: flags.purge === true });
+  const recorded = ownSumdbRecords(config, storage);
+  return verifyCache({ storage, expected: verification.expected, nosumdb: nosumdbPatterns(config), purge: flags.purge === true, ...(recorded ? { recorded } : {}) });
 }
 
 export function formatVerifyCache(r: VerifyCacheReport): string {
@@ -69,7 +90,7 @@ export function formatVerifyGoSum(r: VerifyGoSumReport): string {
 
 export function registerVerify(program: Command): void {
   addConfigOptions(program.command('verify-cache').description('re-hash every cached version against its recorded hash and the checksum database'), [
-    'cacheDir', 'sumdb', 'nosumdb', 'private', 'upstream', 'upstreamTimeoutMs',
+    'cacheDir', 'sumdb', 'nosumdb', 'private', 'upstream', 'upstreamTimeoutMs', 'ownSumdb', 'ownSumdbKeyFile',
   ])
     .option('--purge', 'remove every version with a finding')
     .option('--json', 'machine-readable output')

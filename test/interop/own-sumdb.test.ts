@@ -140,6 +140,21 @@ test('go builds the fixture app plus a private git module with GOSUMDB = modgate
   for (const l of lookups) assert.ok(r.records.includes(l), `${l} is recorded`);
   const metrics = await (await fetch(`${mg.url}/metrics`)).text();
   assert.match(metrics, new RegExp(`^modgate_own_sumdb_records ${r.size}$`, 'm'));
+
+  // verify-cache checks cached files against their records (private ones included).
+  const vc = ['verify-cache', '--cache-dir', join(work, 'cache'), '--sumdb', sumdb.gosumdb, '--private', PRIVATE, '--own-sumdb', NAME, '--own-sumdb-key-file', keyFile];
+  const okRun = await modgateCli(vc);
+  assert.equal(okRun.code, 0, okRun.stdout + okRun.stderr);
+  const modFile = join(work, 'cache', PRIVATE, '@v', 'v1.0.0.mod');
+  const original = await readFile(modFile);
+  await writeFile(modFile, Buffer.concat([original, Buffer.from('// changed on disk\n')]));
+  try {
+    const bad = await modgateCli(vc);
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /does not match the record in the own checksum database/);
+  } finally {
+    await writeFile(modFile, original);
+  }
 });
 
 test('after first admission, a force-pushed tag and a tampered mirror are refused; go build fails with modgate\'s explanation', async () => {
