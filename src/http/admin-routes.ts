@@ -1,8 +1,11 @@
 // The admin API under /admin/ (token-protected; off when no token is configured): events, stats,
 // purge (dry-run first), refresh, prewarm jobs with progress, GC, upstream health.
 import type { FastifyInstance } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ModgateError } from '../errors/modgate-error.js';
+import { modulePathError } from '../module/check-path.js';
+import { checkVersion } from '../module/version.js';
 import type { EventLog, EventType } from '../observe/event-log.js';
 import type { TokenChecker } from './admin-auth.js';
 import type { Operations } from './operations.js';
@@ -15,16 +18,40 @@ export interface AdminRoutesOptions {
   readonly ops?: Operations;
 }
 
+/** A module path in any admin body: Go's module path rules (so `../victim` never reaches storage). */
+const modulePath = z.string().min(1).superRefine((p, ctx) => {
+  const reason = modulePathError(p);
+  if (reason !== undefined) ctx.addIssue({ code: 'custom', message: `malformed module path ${JSON.stringify(p)}: ${reason}` });
+});
+
 const purgeBody = z
-  .object({ module: z.string().min(1).optional(), version: z.string().min(1).optional(), pattern: z.string().min(1).optional(), dryRun: z.boolean().optional() })
+  .object({ module: modulePath.optional(), version: z.string().min(1).optional(), pattern: z.string().min(1).optional(), dryRun: z.boolean().optional() })
   .strict()
   .refine((b) => (b.module !== undefined) !== (b.pattern !== undefined), 'give exactly one of "module" or "pattern"')
-  .refine((b) => b.version === undefined || b.module !== undefined, '"version" needs "module"');
-const refreshBody = z.object({ module: z.string().min(1) }).strict();
+  .refine((b) => b.version === undefined || b.module !== undefined, '"version" needs "module"')
+  .superRefine((b, ctx) => {
+    if (b.module === undefined || b.version === undefined || modulePathError(b.module) !== undefined) return;
+    try {
+      checkVersion(b.module, b.version);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['version'], message: (err as Error).message });
+    }
+  });
+const refreshBody = z.object({ module: modulePath }).strict();
 const gcBody = z.object({ maxBytes: z.number().int().min(0).optional(), dryRun: z.boolean().optional() }).strict();
 
-function parse<T>(schema: z.ZodType<T>, body: unknown): T {
-  const r = schema.safeParse(body ?? {});
+/**
+ * The JSON body of an admin request, checked against its schema: the one place every admin
+ * endpoint's input (module paths, versions) is validated. Malformed JSON never gets here (fastify's
+ * parser answers 400); a body of another type is 415.
+ */
+function parse<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
+  if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) {
+    throw new ModgateError('UNSUPPORTED_MEDIA_TYPE', `this endpoint reads a JSON body, not ${req.headers['content-type'] ?? 'an untyped one'}`, {
+      hint: 'send Content-Type: application/json',
+    });
+  }
+  const r = schema.safeParse(req.body ?? {});
   if (!r.success) throw new ModgateError('INVALID_REQUEST', `invalid request body: ${r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
   return r.data;
 }
@@ -39,6 +66,14 @@ export function adminRoutes(opts: AdminRoutesOptions) {
           if (!opts.auth.enabled) throw new ModgateError('NOT_FOUND', 'the admin API is off (no admin token configured)');
           await opts.auth.check(req);
         });
+        admin.route({
+          method: ['PUT', 'DELETE', 'PATCH', 'OPTIONS'],
+          url: '/*',
+          handler: async (req, reply) => {
+            reply.header('allow', 'GET, POST');
+            throw new ModgateError('METHOD_NOT_ALLOWED', `method ${req.method} not allowed: the admin API answers GET and POST`);
+          },
+        });
         admin.get<{ Querystring: { limit?: string; type?: string } }>('/events', async (req) => {
           const limit = Math.min(1000, Math.max(1, Number(req.query.limit ?? 100) || 100));
           const type = req.query.type as EventType | undefined;
@@ -49,7 +84,7 @@ export function adminRoutes(opts: AdminRoutesOptions) {
         admin.get('/stats', async (req) => ops.overview(baseUrlOf(req, opts.pathPrefix)));
         admin.get('/upstreams', async () => ({ upstreams: ops.stats.upstreams() }));
         admin.post('/purge', async (req) => {
-          const body = parse(purgeBody, req.body);
+          const body = parse(purgeBody, req);
           const result = await ops.inventory.purge(body);
           if (!result.dryRun) {
             await opts.events.record('purge', `purged ${body.module ?? body.pattern ?? ''}${body.version ? `@${body.version}` : ''}`, {
@@ -58,8 +93,11 @@ export function adminRoutes(opts: AdminRoutesOptions) {
           }
           return result;
         });
-        admin.post('/refresh', async (req) => ops.refresh(parse(refreshBody, req.body).module));
+        admin.post('/refresh', async (req) => ops.refresh(parse(refreshBody, req).module));
         admin.post('/prewarm', async (req, reply) => {
+          if (req.body !== undefined && typeof req.body !== 'string') {
+            throw new ModgateError('UNSUPPORTED_MEDIA_TYPE', `prewarm reads a text/plain body, not ${req.headers['content-type'] ?? 'an untyped one'}`, { hint: 'send Content-Type: text/plain' });
+          }
           const text = typeof req.body === 'string' ? req.body : '';
           if (text.trim() === '') throw new ModgateError('INVALID_REQUEST', 'send a go.mod, a go.sum, or module@version lines as a text/plain body');
           const job = await ops.prewarm(text, baseUrlOf(req, opts.pathPrefix));
@@ -71,7 +109,7 @@ export function adminRoutes(opts: AdminRoutesOptions) {
           return job;
         });
         admin.post('/gc', async (req) => {
-          const result = await ops.gc(parse(gcBody, req.body));
+          const result = await ops.gc(parse(gcBody, req));
           if (!result.dryRun && result.removed.length > 0) {
             await opts.events.record('gc', `GC removed ${result.removed.length} versions (${result.freedBytes} bytes)`, { removed: result.removed.length, freedBytes: result.freedBytes });
           }

@@ -10,6 +10,7 @@ import { parseProxyPath, type ProxyRequest } from './request-path.js';
 import { LRUCache } from 'lru-cache';
 import type { AccessPolicy } from './access-policy.js';
 import { sendObject } from './send-object.js';
+import { clientErrorHandler, requestError } from './client-errors.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 
@@ -61,14 +62,22 @@ function plain(reply: FastifyReply, status: number, text: string): FastifyReply 
 }
 
 export function errorReply(req: FastifyRequest, reply: FastifyReply, err: unknown, negativeMaxAge: number, logger: Logger): FastifyReply {
-  const e = err instanceof ModgateError ? err : new ModgateError('INTERNAL', `internal error (request ${req.id})`, { cause: err });
-  if (!(err instanceof ModgateError)) logger.error({ err, reqId: req.id }, 'internal error');
+  const known = err instanceof ModgateError ? err : requestError(err);
+  const e = known ?? new ModgateError('INTERNAL', `internal error (request ${req.id})`, { cause: err });
+  if (!known) logger.error({ err, reqId: req.id }, 'internal error');
   const status = statusOf(e.code);
   if (e.details?.cache === 'negative') req.flow.cache = 'negative';
   if (typeof e.details?.authenticate === 'string') reply.header('www-authenticate', e.details.authenticate);
   reply.header('cache-control', status === 404 || status === 410 ? `public, max-age=${negativeMaxAge}` : 'no-store');
   reply.header('x-modgate-error', e.code);
   return plain(reply, status, e.userMessage);
+}
+
+/** 405 for a method the module proxy does not answer (it is read-only: GET and HEAD). */
+function methodNotAllowed(req: FastifyRequest, reply: FastifyReply): never {
+  req.flow.kind = 'other';
+  reply.header('allow', 'GET, HEAD');
+  throw new ModgateError('METHOD_NOT_ALLOWED', `method ${req.method} not allowed: this path answers GET and HEAD only`);
 }
 
 export async function createProxyServer(opts: ProxyServerOptions): Promise<FastifyInstance> {
@@ -78,9 +87,11 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 4096 },
     bodyLimit: 32 << 20,
     forceCloseConnections: 'idle',
-    // Errors fastify raises before routing (malformed URL, bad headers): plain text like ours.
+    // Requests refused before routing (by Node's parser or by fastify): plain text like ours.
+    clientErrorHandler,
     frameworkErrors: (err, _req, reply) => {
-      void plain(reply, 400, `bad request: ${err.message}`);
+      const e = requestError(err) ?? new ModgateError('INVALID_REQUEST', 'bad request');
+      void plain(reply, statusOf(e.code), e.userMessage);
     },
   });
   app.decorateRequest('flow', null as unknown as RequestFlow);
@@ -119,7 +130,8 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     );
   });
   app.setErrorHandler((err, req, reply) => errorReply(req, reply, err, opts.negativeMaxAge, opts.logger));
-  app.setNotFoundHandler((req, reply) => plain(reply, 404, `not found: ${req.url}`));
+  // Methods fastify has no route table for also land here: they are not allowed either.
+  app.setNotFoundHandler(async (req, reply) => (req.method === 'GET' || req.method === 'HEAD' ? plain(reply, 404, `not found: ${req.url}`) : methodNotAllowed(req, reply)));
 
   const prefix = opts.pathPrefix;
   const parsedPaths = new LRUCache<string, ProxyRequest>({ max: 20_000 });
@@ -146,6 +158,14 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     });
   }
   for (const plugin of opts.plugins ?? []) await plugin(app);
+
+  // Every other method on the proxy's paths: 405 with Allow (before any body is read).
+  app.route({
+    method: app.supportedMethods.filter((m) => m !== 'GET' && m !== 'HEAD'),
+    url: `${prefix}/*`,
+    onRequest: async (req, reply) => methodNotAllowed(req, reply),
+    handler: async () => undefined,
+  });
 
   app.get(`${prefix}/*`, async (req, reply) => {
     const rawUrl = req.raw.url ?? '/';

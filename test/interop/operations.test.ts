@@ -173,6 +173,10 @@ test('CLI: modgate stats, purge and gc against the running server', async () => 
   const gc = await cli(['gc', '--max-bytes', '1000000000', '--dry-run']);
   assert.equal(gc.code, 0, gc.stderr);
   assert.match(gc.stdout, /would free 0 B/);
+  // A module path that is not one is refused by the server (400) like refresh does, and nothing is removed.
+  const victim = await cli(['purge', '--module', '../victim']);
+  assert.equal(victim.code, 1, victim.stdout);
+  assert.match(victim.stderr, /400: invalid request body: module: malformed module path "\.\.\/victim"/);
   const bad = await cli(['stats'], 'wrong');
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /403/);
