@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Config } from './config/config-schema.js';
 import type { ModuleCache } from './cache/module-cache.js';
 import { createCacheInventory, type CacheInventory } from './cache/cache-inventory.js';
+import type { AccessTimes } from './cache/access-times.js';
 import { createJobRegistry } from './cache/job-registry.js';
 import { versionKey } from './cache/cache-keys.js';
 import type { PurgeBus } from './coordination/freshness-store.js';
@@ -40,6 +41,7 @@ async function prewarmInputs(text: string, dir: string): Promise<string[]> {
 
 export function createOperations(deps: {
   config: Config;
+  accessTimes: AccessTimes;
   storage: Storage;
   cache: ModuleCache;
   events: EventLog;
@@ -54,6 +56,7 @@ export function createOperations(deps: {
   const { stats } = deps;
   const inventory = createCacheInventory({
     storage: deps.storage,
+    accessTimes: deps.accessTimes,
     gcMinAgeMs: deps.config.gcMinAgeSeconds * 1000,
     onPurged: async (path) => {
       await deps.purgeBus.publish(path);

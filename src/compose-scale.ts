@@ -2,7 +2,7 @@
 // registry: fs, S3, memory), coordination (in-process or Redis), shared freshness state and purge
 // announcements. The Redis parts (ioredis) are loaded only when a Redis URL is configured.
 import { mkdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { defaultStagingDir } from './storage/local-staging.js';
 import { join } from 'node:path';
 import type { Config } from './config/config-schema.js';
 import type { Logger } from './observe/logger.js';
@@ -18,7 +18,7 @@ import type { ReadinessCheck } from './http/proxy-server.js';
 
 export interface ScaleParts {
   readonly storage: Storage;
-  /** Local directory for downloads in progress. */
+  /** Local directory for staged downloads (fs: under the cache; S3: the staging directory). */
   readonly tempDir: string;
   readonly coordinator: Coordinator;
   readonly freshness: FreshnessStore;
@@ -51,7 +51,7 @@ export async function createScaleParts(config: Config, logger: Logger, opts: { s
   if (localRoot !== undefined) {
     tempDir = join(localRoot, STATE_PREFIX, 'tmp');
   } else {
-    tempDir = join(tmpdir(), `modgate-${process.pid}`);
+    tempDir = defaultStagingDir(); // the S3 driver's staging directory
     await rm(tempDir, { recursive: true, force: true });
   }
   await mkdir(tempDir, { recursive: true });

@@ -17,6 +17,7 @@ import { createSumdbTransport } from './upstream/sumdb-transport.js';
 import { createBasicGate } from './cache/basic-gate.js';
 import { createVerifyingGate } from './cache/verifying-gate.js';
 import { createStorageSumdbStore } from './cache/storage-sumdb-store.js';
+import type { StorageFailure } from './cache/module-cache.js';
 import type { IntegrityGate } from './cache/integrity-gate.js';
 import type { ReadinessCheck } from './http/proxy-server.js';
 
@@ -36,6 +37,8 @@ interface VerifierOptions {
   /** Where each database's verified tree state is kept. */
   readonly storage: Storage;
   readonly onFork?: (db: string, info: SumdbForkInfo) => void;
+  /** Store writes that failed (verification goes on from memory). */
+  readonly onStorageFailure?: (f: StorageFailure) => void;
 }
 
 /** The clients of the databases behind one verifier. */
@@ -46,7 +49,7 @@ export function createVerifier(opts: VerifierOptions): MultiVerifier {
       name: db.name,
       vkey: db.vkey,
       transport: createSumdbTransport({ name: db.name, explicitUrl: db.explicitUrl ? db.url : undefined, proxies: opts.proxies, timeoutMs: opts.timeoutMs }),
-      store: createStorageSumdbStore(opts.storage, db.name),
+      store: createStorageSumdbStore(opts.storage, db.name, opts.onStorageFailure ? { onStorageFailure: opts.onStorageFailure } : {}),
       ...(opts.onFork ? { onFork: (info: SumdbForkInfo) => opts.onFork!(db.name, info) } : {}),
     }),
   }));
@@ -54,7 +57,7 @@ export function createVerifier(opts: VerifierOptions): MultiVerifier {
 }
 
 /** Checksum database clients and the integrity gate for a config (verification off → basic gate). */
-export function createVerification(config: Config, deps: { storage: Storage; events: EventLog; metrics: Metrics; logger: Logger }): Verification {
+export function createVerification(config: Config, deps: { storage: Storage; events: EventLog; metrics: Metrics; logger: Logger; onStorageFailure?: (f: StorageFailure) => void }): Verification {
   if (config.sumdb === 'off') {
     deps.logger.warn('checksum verification is OFF (--sumdb off): modgate will cache and serve bytes no checksum database vouched for');
     return {
@@ -69,6 +72,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
     proxies: config.upstream,
     timeoutMs: config.upstreamTimeoutMs,
     storage: deps.storage,
+    ...(deps.onStorageFailure ? { onStorageFailure: deps.onStorageFailure } : {}),
     onFork: (name, info) => {
       deps.metrics.sumdbForks.inc({ sumdb: name });
       deps.logger.error({ sumdb: name, older: info.olderNote, newer: info.newerNote }, `SECURITY: checksum database ${name} forked: ${info.message}`);

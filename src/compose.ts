@@ -8,7 +8,8 @@ import { createScaleParts } from './compose-scale.js';
 import { createVerification } from './compose-verification.js';
 import { createRouting, type Routing } from './upstream/upstream-routing.js';
 import { STATE_PREFIX } from './cache/cache-keys.js';
-import { createModuleCache, type ModuleCache } from './cache/module-cache.js';
+import { createModuleCache, type ModuleCache, type StorageFailure } from './cache/module-cache.js';
+import { createAccessTimes } from './cache/access-times.js';
 import type { PrefetchOutcome } from './cache/prefetcher.js';
 import { createProxyServer } from './http/proxy-server.js';
 import { sumdbRoutes } from './http/sumdb-routes.js';
@@ -76,7 +77,7 @@ export interface StartOptions {
 
 export async function startServer(config: Config, logger: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const scale = await createScaleParts(config, logger, opts);
-  const { storage, tempDir } = scale;
+  const { storage } = scale;
   const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
   const stats = createRequestStats();
   const routing = await routingFor(config, logger, metrics, stats);
@@ -85,7 +86,14 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream), kind: String(e.details.kind) });
     logger.warn({ event: e.type, ...e.details }, e.message);
   });
-  const verification = createVerification(config, { storage, events, metrics, logger });
+  const accessTimes = createAccessTimes({ storage });
+  const reportStorageFailure = (f: StorageFailure): void => {
+    const errno = typeof f.error.details?.errno === 'string' ? f.error.details.errno : f.error.code;
+    metrics.storageErrors.inc({ op: f.op, code: errno });
+    logger.error({ err: f.error.message, code: f.error.code, errno, op: f.op, key: f.key }, 'storage failure: served without caching');
+    events.record('storage_error', `storage ${f.op} of ${f.key} failed: ${f.error.message}`, { op: f.op, code: f.error.code, errno, key: f.key }).catch(() => undefined);
+  };
+  const verification = createVerification(config, { storage, events, metrics, logger, onStorageFailure: reportStorageFailure });
   const own = createOwnSumdb(config, { storage, coordinator: scale.coordinator, events, metrics, logger, nosumdb: nosumdbPatterns(config) });
   const expected = verification.expected ?? (() => Promise.resolve({}));
   const cache = createModuleCache({
@@ -99,7 +107,9 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     ...(config.prefetch
       ? { prefetch: { concurrency: config.prefetchConcurrency, depth: config.prefetchDepth, onOutcome: (o: PrefetchOutcome) => metrics.prefetches.inc({ outcome: o }) } }
       : {}),
-    tempDir,
+    zipRedirect: config.s3ZipRedirect,
+    accessTimes,
+    onStorageFailure: (f) => reportStorageFailure(f),
     listTtlMs: config.listTtlSeconds * 1000,
     staleWhileRevalidateMs: config.listTtlSeconds * 1000,
     negativeTtlMs: config.negativeTtlSeconds * 1000,
@@ -108,6 +118,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   });
   const operations = createOperations({
     config,
+    accessTimes,
     storage,
     cache,
     events,
@@ -126,20 +137,13 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   const app = await createProxyServer({
     access,
     cache,
-    storage,
     logger,
     pathPrefix: config.pathPrefix,
     shortMaxAge: config.listTtlSeconds,
     negativeMaxAge: config.negativeTtlSeconds,
     metrics,
     ...(opts.clusterWorker ? { metricsText: workerMetricsText(metrics.registry) } : {}),
-    ...(config.s3ZipRedirect && storage.presignedUrl ? { zipRedirect: (key: string) => storage.presignedUrl!(key) } : {}),
-    onFlow: (e) => {
-      operations.stats.record(e);
-      if (e.status === 200 && e.module !== undefined && e.version !== undefined && (e.kind === 'info' || e.kind === 'mod' || e.kind === 'zip')) {
-        operations.inventory.touch(e.module, e.version);
-      }
-    },
+    onFlow: (e) => operations.stats.record(e),
     readiness: [
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },

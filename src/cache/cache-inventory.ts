@@ -2,12 +2,12 @@
 // module files with sizes and last access, purge of modules/versions/patterns, and GC by size
 // budget (least recently used first; versions pinned by prewarm lists kept; never a file written
 // in the last minute, so nothing mid-download is touched).
-import { hostname } from 'node:os';
 import { unescapePath, unescapeVersion } from '../module/escape.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import { sortVersions } from '../module/semver.js';
 import type { Storage } from '../storage/storage.js';
 import { STATE_PREFIX, versionKey } from './cache-keys.js';
+import { createAccessTimes, type AccessTimes } from './access-times.js';
 
 export type VersionFile = 'info' | 'mod' | 'zip' | 'ziphash';
 
@@ -68,7 +68,6 @@ export interface CacheInventory {
 }
 
 const FILE_RE = /^(.+)\/@v\/(.+)\.(info|mod|zip|ziphash)$/;
-const ACCESS_PREFIX = `${STATE_PREFIX}access/`;
 const KEEP_PREFIX = `${STATE_PREFIX}gc-keep/`;
 const RECENT_WRITE_MS = 60_000;
 
@@ -79,37 +78,22 @@ export interface CacheInventoryOptions {
   readonly gcMinAgeMs?: number;
   readonly now?: () => number;
   readonly onPurged?: (path: string) => Promise<void>;
+  /** Last-access times (shared with the module cache, which records them); default: its own. */
+  readonly accessTimes?: AccessTimes;
 }
 
 export function createCacheInventory(opts: CacheInventoryOptions): CacheInventory {
   const { storage } = opts;
   const now = opts.now ?? Date.now;
-  const access = new Map<string, number>();
-  let dirty = false;
+  const access = opts.accessTimes ?? createAccessTimes({ storage, now });
   let last: Promise<Inventory> | undefined;
   let lastAt = 0;
-  const replica = `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '_');
-
-  async function accessTimes(): Promise<Map<string, number>> {
-    const merged = new Map<string, number>();
-    for await (const key of storage.list(ACCESS_PREFIX)) {
-      const b = await storage.get(key);
-      if (!b) continue;
-      try {
-        for (const [k, t] of Object.entries(JSON.parse(b.toString('utf8')) as Record<string, number>)) merged.set(k, Math.max(merged.get(k) ?? 0, t));
-      } catch {
-        // a torn or foreign file: ignore
-      }
-    }
-    for (const [k, t] of access) merged.set(k, Math.max(merged.get(k) ?? 0, t));
-    return merged;
-  }
 
   async function doScan(): Promise<Inventory> {
     const modules = new Map<string, CachedModule>();
     let objects = 0;
     let bytes = 0;
-    const times = await accessTimes();
+    const times = await access.merged();
     for await (const key of storage.list('')) {
       if (key.startsWith(STATE_PREFIX) || key.startsWith('sumdb/')) continue;
       const st = await storage.stat(key);
@@ -158,15 +142,8 @@ export function createCacheInventory(opts: CacheInventoryOptions): CacheInventor
       }
       return last;
     },
-    touch(path, version) {
-      access.set(`${path}@${version}`, now());
-      dirty = true;
-    },
-    async flush() {
-      if (!dirty) return;
-      dirty = false;
-      await storage.put(`${ACCESS_PREFIX}${replica}.json`, Buffer.from(JSON.stringify(Object.fromEntries(access))));
-    },
+    touch: (path, version) => access.touch(path, version),
+    flush: () => access.flush(),
     async purge(req) {
       const inv = await inventory.scan(true);
       const dryRun = req.dryRun === true;

@@ -2,44 +2,34 @@
 // Canonical .info/.mod/.zip are immutable once stored. list/@latest have a TTL, are revalidated in
 // the background while a little stale, and are served stale (marked) when every upstream fails.
 // Not-found answers are remembered briefly. A zip becomes visible only after its .info and .mod are
-// stored and it was fully downloaded and checked.
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+// stored and it was fully downloaded (staged in storage) and checked. The cache records when each
+// version was served (for GC) and looks a vanished file up again itself. When the store fails (full,
+// read-only), verified bytes are still served, uncached, and the failure is reported.
+import { Readable } from 'node:stream';
+import { readFile } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 import { ModgateError, isModgateError, isNotFound } from '../errors/modgate-error.js';
-import type { Storage } from '../storage/storage.js';
+import type { StagedObject, Storage } from '../storage/storage.js';
+import { createMemoryStorage } from '../storage/memory-storage.js';
+import { isStorageFailure } from '../storage/storage-errors.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { createMemoryFreshnessStore, type FreshnessStore } from '../coordination/freshness-store.js';
 import type { UpstreamChain } from '../upstream/upstream-chain.js';
 import { MAX_ZIP_BYTES } from '../upstream/upstream.js';
 import { checkInfo, type IntegrityGate } from './integrity-gate.js';
 import { latestKey, listKey, versionKey } from './cache-keys.js';
-import { createExpiringMemo } from './expiring-memo.js';
 import { escapePath } from '../module/escape.js';
-import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import { createPrefetcher, type PrefetchOutcome } from './prefetcher.js';
+import { objectFromBytes, storedObject, type CachedObject, type CacheStatus } from './cached-object.js';
+import type { AccessTimes } from './access-times.js';
 
-export type CacheStatus = 'hit' | 'miss' | 'stale' | 'negative' | 'bypass';
+export type { CachedObject, CacheStatus, OpenedObject, ByteRange } from './cached-object.js';
 
-export interface CachedObject {
-  /** Storage key (undefined for answers kept only in memory, like resolved queries). */
-  readonly key: string | undefined;
-  /** The bytes, for small files; zips are streamed from storage by key. */
-  readonly body: Buffer | undefined;
-  readonly size: number;
-  readonly modified: Date;
-  readonly cache: CacheStatus;
-  /** 'cache' or the name of the upstream that answered. */
-  readonly source: string;
-  readonly immutable: boolean;
-  /** Why a stale answer was served (the upstream failure), when it was. */
-  readonly staleReason?: string;
-  /** Strong validator, computed once per object. */
-  readonly etag: string;
+/** A store operation that failed (reported once per failure; the request is still answered). */
+export interface StorageFailure {
+  readonly op: 'write' | 'stage' | 'commit';
+  readonly key: string;
+  readonly error: ModgateError;
 }
 
 export interface ModuleCacheOptions {
@@ -49,8 +39,14 @@ export interface ModuleCacheOptions {
   readonly route?: (path: string) => UpstreamChain;
   readonly gate: IntegrityGate;
   readonly coordinator: Coordinator;
-  /** Local directory for in-progress downloads (same filesystem as an fs cache). */
-  readonly tempDir: string;
+  /** Offer presigned storage URLs for full zip downloads (when the storage can make them). */
+  readonly zipRedirect?: boolean;
+  /** Records when versions are served (GC order); default: not recorded. */
+  readonly accessTimes?: Pick<AccessTimes, 'touch'>;
+  /** Where a verified zip waits to be served when the store cannot take it (default: memory). */
+  readonly passThrough?: Storage;
+  /** Called when the store fails to take a file (which is then served uncached). */
+  readonly onStorageFailure?: (f: StorageFailure) => void;
   readonly listTtlMs: number;
   /** How long past its TTL a list may be served while it is revalidated in the background. */
   readonly staleWhileRevalidateMs: number;
@@ -84,52 +80,61 @@ export interface ModuleCache {
   abort(reason: string): void;
 }
 
-function sizeLimit(limit: number, what: string): Transform {
-  let seen = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
-      if (seen > limit) cb(new ModgateError('UPSTREAM_BAD_RESPONSE', `${what}: larger than ${limit} bytes`));
-      else cb(null, chunk);
-    },
-  });
+/** The stream, failing once more than `limit` bytes came through. */
+function sizeLimited(body: Readable, limit: number, what: string): Readable {
+  async function* limited() {
+    let seen = 0;
+    for await (const chunk of body) {
+      seen += (chunk as Buffer).length;
+      if (seen > limit) throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${what}: larger than ${limit} bytes`);
+      yield chunk as Buffer;
+    }
+  }
+  return Readable.from(limited(), { objectMode: false });
 }
 
 export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   const { storage, chain, gate, coordinator } = opts;
   const now = opts.now ?? Date.now;
   const freshness = opts.freshness ?? createMemoryFreshnessStore({ now });
-  const queries = createExpiringMemo<CachedObject>(10_000, now);
+  // Resolved queries (branch, commit, prefix → version), for queryTtlMs on the cache's clock.
+  const queries = new LRUCache<string, CachedObject>({ max: 10_000, ttl: Math.max(opts.queryTtlMs, 1), ttlResolution: 0, perf: { now } });
+  const passThrough = opts.passThrough ?? createMemoryStorage();
+  const touch = (path: string, version: string, o: CachedObject): CachedObject => {
+    opts.accessTimes?.touch(path, version);
+    return o;
+  };
+
+  /** Reports a store failure; the caller serves the verified bytes anyway. */
+  const storageFailed = (op: StorageFailure['op'], key: string, err: unknown): void => {
+    if (!isStorageFailure(err)) throw err;
+    opts.onStorageFailure?.({ op, key, error: err });
+  };
+  /** Stores small bytes; false (after reporting) when the store failed. */
+  const putReporting = async (key: string, bytes: Buffer): Promise<boolean> => {
+    try {
+      await storage.put(key, bytes);
+      return true;
+    } catch (err) {
+      storageFailed('write', key, err);
+      return false;
+    }
+  };
   let controller = new AbortController();
 
   const hotBytes = opts.memoryCacheBytes ?? 64 << 20;
   const hot = hotBytes > 0 ? new LRUCache<string, CachedObject>({ maxSize: hotBytes, sizeCalculation: (o, k) => (o.body?.length ?? 0) + k.length + 256 }) : undefined;
-  const remember = (o: CachedObject): CachedObject => {
-    if (hot && o.key !== undefined && o.staleReason === undefined) hot.set(o.key, { ...o, cache: 'hit', source: 'cache' });
+  /** Keeps a stored object in memory for later hits (under its storage key). */
+  const remember = (key: string, o: CachedObject, asHit: () => CachedObject): CachedObject => {
+    if (hot && o.staleReason === undefined) hot.set(key, asHit());
     return o;
   };
-
-  const etagOf = (body: Buffer): string => `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
-  const fromBytes = (key: string | undefined, body: Buffer, cache: CacheStatus, source: string, immutable: boolean, modified = new Date(now())): CachedObject => ({
-    key,
-    body,
-    size: body.length,
-    modified,
-    cache,
-    source,
-    immutable,
-    etag: etagOf(body),
-  });
-  const fromStat = (key: string, st: { size: number; modified: Date }, cache: CacheStatus, source: string): CachedObject => ({
-    key,
-    body: undefined,
-    size: st.size,
-    modified: st.modified,
-    cache,
-    source,
-    immutable: true,
-    etag: `"${st.size.toString(16)}-${st.modified.getTime().toString(16)}"`,
-  });
+  const fromBytes = (body: Buffer, cache: CacheStatus, source: string, immutable: boolean, modified = new Date(now())): CachedObject =>
+    objectFromBytes(body, { cache, source }, immutable, modified);
+  const rememberBytes = (key: string, body: Buffer, cache: CacheStatus, source: string, immutable: boolean, modified = new Date(now())): CachedObject =>
+    remember(key, fromBytes(body, cache, source, immutable, modified), () => fromBytes(body, 'hit', 'cache', immutable, modified));
+  const fromStat = (key: string, stat: { size: number; modified: Date }, cache: CacheStatus, source: string, lookAgain?: () => Promise<CachedObject>): CachedObject =>
+    storedObject({ storage, key, stat, how: { cache, source }, redirect: opts.zipRedirect === true, ...(lookAgain ? { lookAgain } : {}) });
 
   const route = opts.route ?? (() => chain);
 
@@ -179,11 +184,11 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     const inMemory = hot?.get(key);
     if (inMemory) return inMemory;
     const stored = await storage.get(key);
-    if (stored) return remember(fromBytes(key, stored, 'hit', 'cache', true));
+    if (stored) return rememberBytes(key, stored, 'hit', 'cache', true);
     await checkNegative(key);
     return coordinator.run(key, async () => {
       const again = await storage.get(key);
-      if (again) return remember(fromBytes(key, again, 'hit', 'cache', true));
+      if (again) return rememberBytes(key, again, 'hit', 'cache', true);
       const { value, source } = await fetchRemembering<Buffer>(path, key, `${path}@${version}`, async (u, signal) => {
         const subject = { path, version, source: u.name };
         if (file === 'info') {
@@ -195,9 +200,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         await gate.checkMod(subject, bytes);
         return bytes;
       });
-      await storage.put(key, value);
+      const stored = await putReporting(key, value);
       if (file === 'mod') prefetcher?.afterModFetched(value, depthLeft);
-      return remember(fromBytes(key, value, 'miss', source, true));
+      return stored ? rememberBytes(key, value, 'miss', source, true) : fromBytes(value, 'miss', source, true);
     });
   }
 
@@ -209,16 +214,16 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         const current = force ? undefined : await storage.stat(key);
         if (current && now() - current.modified.getTime() < opts.listTtlMs) {
           const body = await storage.get(key);
-          if (body) return fromBytes(key, body, 'hit', 'cache', false, current.modified);
+          if (body) return fromBytes(body, 'hit', 'cache', false, current.modified);
         }
         const { value, source } = await fetchRemembering<Buffer>(path, key, what, async (u, signal) => {
           const bytes = (await fetchOne(u, signal)) as Buffer;
           validate(bytes, u.name);
           return bytes;
         });
-        if (await ctx.stillOwner()) await storage.put(key, value);
+        const stored = (await ctx.stillOwner()) && (await putReporting(key, value));
         await freshness.deleteNegative(key);
-        return remember(fromBytes(key, value, 'miss', source, false));
+        return stored ? rememberBytes(key, value, 'miss', source, false) : fromBytes(value, 'miss', source, false);
       });
 
     if (force) {
@@ -232,16 +237,16 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       const age = now() - st.modified.getTime();
       const body = await storage.get(key);
       if (body) {
-        if (age < opts.listTtlMs) return remember(fromBytes(key, body, 'hit', 'cache', false, st.modified));
+        if (age < opts.listTtlMs) return rememberBytes(key, body, 'hit', 'cache', false, st.modified);
         if (age < opts.listTtlMs + opts.staleWhileRevalidateMs) {
           fill().catch((err: unknown) => opts.onBackgroundError?.(err, what));
-          return fromBytes(key, body, 'stale', 'cache', false, st.modified);
+          return fromBytes(body, 'stale', 'cache', false, st.modified);
         }
         try {
           return await fill();
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
-          return { ...fromBytes(key, body, 'stale', 'cache', false, st.modified), staleReason: reason };
+          return { ...fromBytes(body, 'stale', 'cache', false, st.modified), staleReason: reason };
         }
       }
     }
@@ -249,42 +254,88 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     return fill();
   }
 
-  async function downloadZip(path: string, version: string): Promise<CachedObject> {
+  /** Stages one upstream's zip in `store` (limited to MAX_ZIP_BYTES) and checks it. */
+  async function stageZip(store: Storage, u: Parameters<Parameters<UpstreamChain['run']>[1]>[0], path: string, version: string, signal: AbortSignal): Promise<{ staged: StagedObject; h1: string }> {
     const key = versionKey(path, version, 'zip');
+    const body = await u.zip(path, version, signal);
+    const staged = await store.stage(key, sizeLimited(body, MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), signal);
+    try {
+      const { h1 } = await gate.checkZip({ path, version, source: u.name }, staged.path);
+      return { staged, h1 };
+    } catch (err) {
+      await staged.abort();
+      throw err;
+    }
+  }
+
+  /** A verified zip that could not be stored: its bytes, served from memory to the waiting clients. */
+  async function passedThrough(staged: StagedObject, source: string): Promise<CachedObject> {
+    try {
+      return fromBytes(await readFile(staged.path), 'miss', source, true);
+    } finally {
+      await staged.abort();
+    }
+  }
+
+  async function downloadZip(path: string, version: string, vanishedOnce = false): Promise<CachedObject> {
+    const key = versionKey(path, version, 'zip');
+    // A stored zip removed behind our back: forget what this process remembers about the module
+    // and look again, once.
+    const lookAgain = vanishedOnce
+      ? undefined
+      : async () => {
+          await forget(path);
+          return downloadZip(path, version, true);
+        };
+    const stat = (st: { size: number; modified: Date }, cache: CacheStatus, source: string) =>
+      remember(key, fromStat(key, st, cache, source, lookAgain), () => fromStat(key, st, 'hit', 'cache', lookAgain));
     const inMemory = hot?.get(key);
     if (inMemory) return inMemory;
     const st = await storage.stat(key);
-    if (st) return remember(fromStat(key, st, 'hit', 'cache'));
+    if (st) return stat(st, 'hit', 'cache');
     await checkNegative(key);
     return coordinator.run(key, async () => {
       const again = await storage.stat(key);
-      if (again) return remember(fromStat(key, again, 'hit', 'cache'));
+      if (again) return stat(again, 'hit', 'cache');
       // A version is complete only with its .info and .mod: fetch them first (no-ops when cached).
       await immutableSmall('info', path, version);
       await immutableSmall('mod', path, version);
-      await mkdir(opts.tempDir, { recursive: true });
-      const { value, source } = await fetchRemembering<{ tmp: string; h1: string }>(path, key, `${path}@${version}`, async (u, signal) => {
-        const tmp = join(opts.tempDir, `.tmp-zip-${randomBytes(8).toString('hex')}`);
+      const { value, source } = await fetchRemembering<{ staged: StagedObject; h1: string; stored: boolean }>(path, key, `${path}@${version}`, async (u, signal) => {
         try {
-          const body = await u.zip(path, version, signal);
-          await pipeline(body, sizeLimit(MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), createWriteStream(tmp), { signal });
-          const { h1 } = await gate.checkZip({ path, version, source: u.name }, tmp);
-          return { tmp, h1 };
+          return { ...(await stageZip(storage, u, path, version, signal)), stored: true };
         } catch (err) {
-          await rm(tmp, { force: true });
-          throw err;
+          // The store cannot take it: fetch again into the pass-through area to serve it uncached.
+          storageFailed('stage', key, err);
+          return { ...(await stageZip(passThrough, u, path, version, signal)), stored: false };
         }
       });
+      if (!value.stored) return passedThrough(value.staged, source);
       try {
         await storage.put(versionKey(path, version, 'ziphash'), Buffer.from(value.h1));
-        await storage.putFile(key, value.tmp);
-      } finally {
-        await rm(value.tmp, { force: true });
+        await value.staged.commit();
+      } catch (err) {
+        storageFailed('commit', key, err);
+        return passedThrough(value.staged, source);
       }
       const done = await storage.stat(key);
       if (!done) throw new ModgateError('STORAGE_ERROR', `stored ${key} but cannot find it`);
-      return remember(fromStat(key, done, 'miss', source));
+      return stat(done, 'miss', source);
     });
+  }
+
+  async function forget(path: string): Promise<void> {
+    const dropPrefix = (cache: LRUCache<string, CachedObject>, prefix: string) => {
+      for (const k of [...cache.keys()]) if (k.startsWith(prefix)) cache.delete(k);
+    };
+    if (hot) dropPrefix(hot, path === '' ? '' : `${escapePath(path)}/`);
+    if (path === '') {
+      queries.clear();
+      await freshness.forgetPrefix('');
+      return;
+    }
+    dropPrefix(queries, `${path}@`);
+    await freshness.forgetPrefix(`query:${path}@`);
+    await freshness.forgetPrefix(`${escapePath(path)}/@`);
   }
 
   const list = (path: string, force = false) =>
@@ -306,10 +357,10 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       return { list: l, latest: lt };
     },
     async info(path, version, canonical) {
-      if (canonical) return immutableSmall('info', path, version);
+      if (canonical) return touch(path, version, await immutableSmall('info', path, version));
       const memoKey = `${path}@${version}`;
       const memo = queries.get(memoKey);
-      if (memo) return { ...memo, cache: 'hit', source: 'cache' };
+      if (memo) return memo;
       await checkNegative(`query:${memoKey}`);
       return coordinator.run(`query:${memoKey}`, async () => {
         const { value, source } = await fetchRemembering<Buffer>(path, `query:${memoKey}`, memoKey, async (u, signal) => {
@@ -317,30 +368,16 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           checkInfo({ path, version, source: u.name, query: true }, bytes);
           return bytes;
         });
-        const answer = fromBytes(undefined, value, 'miss', source, false);
-        queries.set(memoKey, answer, opts.queryTtlMs);
-        return answer;
+        if (opts.queryTtlMs > 0) queries.set(memoKey, fromBytes(value, 'hit', 'cache', false));
+        return fromBytes(value, 'miss', source, false);
       });
     },
-    mod: (path, version) => immutableSmall('mod', path, version),
+    mod: async (path, version) => touch(path, version, await immutableSmall('mod', path, version)),
     get prefetchPending() {
       return prefetcher?.pending ?? 0;
     },
-    zip: downloadZip,
-    async forget(path) {
-      if (hot) {
-        const prefix = path === '' ? '' : `${escapePath(path)}/`;
-        for (const k of [...hot.keys()]) if (k.startsWith(prefix)) hot.delete(k);
-      }
-      if (path === '') {
-        queries.deletePrefix('');
-        await freshness.forgetPrefix('');
-        return;
-      }
-      queries.deletePrefix(`${path}@`);
-      await freshness.forgetPrefix(`query:${path}@`);
-      await freshness.forgetPrefix(`${escapePath(path)}/@`);
-    },
+    zip: async (path, version) => touch(path, version, await downloadZip(path, version)),
+    forget,
     abort(reason) {
       prefetcher?.clear();
       controller.abort(new ModgateError('SHUTTING_DOWN', reason));

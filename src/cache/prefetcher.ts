@@ -5,6 +5,7 @@
 import { parseGoMod } from '../module/go-mod.js';
 import { checkVersion, isCanonical } from '../module/version.js';
 import { LRUCache } from 'lru-cache';
+import pLimit from 'p-limit';
 
 export type PrefetchOutcome = 'fetched' | 'hit' | 'used' | 'error';
 
@@ -29,27 +30,15 @@ export interface Prefetcher {
 }
 
 export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
-  const queue: Array<() => Promise<void>> = [];
-  let active = 0;
+  const limit = pLimit(Math.max(1, opts.concurrency));
   const scheduled = new LRUCache<string, true>({ max: 100_000 });
   const filled = new LRUCache<string, true>({ max: 100_000 });
-
-  const pump = (): void => {
-    while (active < opts.concurrency && queue.length > 0) {
-      const task = queue.shift()!;
-      active++;
-      void task().finally(() => {
-        active--;
-        pump();
-      });
-    }
-  };
 
   const enqueue = (kind: 'mod' | 'info', path: string, version: string, depthLeft: number): void => {
     const id = `${kind} ${path}@${version}`;
     if (scheduled.has(id)) return;
     scheduled.set(id, true);
-    queue.push(async () => {
+    void limit(async () => {
       try {
         const fetched = await opts.fetch(kind, path, version, depthLeft);
         opts.onOutcome?.(fetched ? 'fetched' : 'hit');
@@ -78,7 +67,6 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
         enqueue('mod', r.path, r.version, depthLeft - 1);
         if (depthLeft === opts.depth) enqueue('info', r.path, r.version, 0);
       }
-      pump();
     },
     clientAsked(key) {
       if (filled.has(key)) {
@@ -90,10 +78,10 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
       filled.set(key, true);
     },
     get pending() {
-      return queue.length + active;
+      return limit.pendingCount + limit.activeCount;
     },
     clear() {
-      queue.length = 0;
+      limit.clearQueue();
     },
   };
 }

@@ -39,7 +39,6 @@ function cacheOver(upstreamDir: string, cacheDir: string) {
     chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(upstreamDir).toString()), fallBackOnError: false }]),
     gate: createBasicGate(),
     coordinator: createLocalCoordinator(),
-    tempDir: join(cacheDir, '.modgate/tmp'),
     listTtlMs: 60_000,
     staleWhileRevalidateMs: 60_000,
     negativeTtlMs: 60_000,
@@ -66,7 +65,6 @@ before(async () => {
   const { storage, cache } = cacheOver(up, cacheDir);
   app = await createProxyServer({
     cache,
-    storage,
     logger: pino({ level: 'silent' }),
     pathPrefix: '',
     shortMaxAge: 60,
@@ -190,9 +188,9 @@ test('healthz and readyz', async () => {
 });
 
 test('--path-prefix: everything is served under the prefix, nothing outside it', async () => {
-  const { storage, cache } = cacheOver(join(dir, 'upstream'), join(dir, 'prefixed-cache'));
+  const { cache } = cacheOver(join(dir, 'upstream'), join(dir, 'prefixed-cache'));
   const prefixed = await createProxyServer({
-    cache, storage, logger: pino({ level: 'silent' }), pathPrefix: '/go/proxy', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
+    cache, logger: pino({ level: 'silent' }), pathPrefix: '/go/proxy', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
   });
   try {
     const ok = await prefixed.inject({ url: '/go/proxy/example.com/hello/@v/v1.0.0.mod' });
@@ -212,9 +210,9 @@ test('client tokens (Bearer or Basic password, as .netrc sends it) and allow/den
   const { createEventLog } = await import('../observe/event-log.js');
   const { createMemoryStorage } = await import('../storage/memory-storage.js');
   const events = createEventLog(createMemoryStorage());
-  const { storage, cache } = cacheOver(join(dir, 'upstream'), join(dir, 'guarded-cache'));
+  const { cache } = cacheOver(join(dir, 'upstream'), join(dir, 'guarded-cache'));
   const guarded = await createProxyServer({
-    cache, storage, logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
+    cache, logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
     access: createAccessPolicy({ clients: createTokenChecker(['s3cret'], events, 'proxy'), allow: 'example.com,github.com/Azure', deny: 'example.com/liar' }),
   });
   try {

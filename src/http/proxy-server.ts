@@ -4,7 +4,6 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { ModgateError } from '../errors/modgate-error.js';
 import type { ModuleCache, CachedObject } from '../cache/module-cache.js';
-import type { Storage } from '../storage/storage.js';
 import { statusOf } from './error-status.js';
 import { parseProxyPath, type ProxyRequest } from './request-path.js';
 import { LRUCache } from 'lru-cache';
@@ -37,7 +36,6 @@ export interface ReadinessCheck {
 
 export interface ProxyServerOptions {
   readonly cache: ModuleCache;
-  readonly storage: Storage;
   readonly logger: Logger;
   readonly pathPrefix: string;
   /** max-age for list/@latest/query answers and not-found answers. */
@@ -49,9 +47,7 @@ export interface ProxyServerOptions {
   readonly metricsText?: () => Promise<string>;
   /** Client tokens and allow/deny patterns (default: open to everyone, every module). */
   readonly access?: AccessPolicy;
-  /** Redirect full zip downloads (presigned storage URLs) instead of streaming them. */
-  readonly zipRedirect?: (key: string) => Promise<string | undefined>;
-  /** Called with each finished request's flow entry (dashboard statistics, LRU access times). */
+  /** Called with each finished request's flow entry (dashboard statistics). */
   readonly onFlow?: (e: FlowEntry) => void;
   /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */
   readonly plugins?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
@@ -193,21 +189,16 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       opts.access.checkModule(parsed.path);
     }
     if ('version' in parsed) flow.version = parsed.version;
-    const send = async (): Promise<FastifyReply> => {
-      const obj = await lookup(opts.cache, parsed);
-      flow.cache = obj.cache;
-      flow.source = obj.source;
-      return sendObject(req, reply, parsed.kind, obj, { storage: opts.storage, shortMaxAge: opts.shortMaxAge, zipRedirect: opts.zipRedirect });
-    };
-    try {
-      return await send();
-    } catch (err) {
-      // A file removed behind our back (GC or purge on another replica, an operator): forget what
-      // this process remembered about the module and look again, once.
-      if (!(err instanceof ModgateError && err.details?.vanished !== undefined) || reply.sent) throw err;
-      await opts.cache.forget(parsed.path);
-      return send();
-    }
+    const obj = await lookup(opts.cache, parsed);
+    flow.cache = obj.cache;
+    flow.source = obj.source;
+    return sendObject(req, reply, parsed.kind, obj, {
+      shortMaxAge: opts.shortMaxAge,
+      onReopened: (o) => {
+        flow.cache = o.cache;
+        flow.source = o.source;
+      },
+    });
   });
   return app;
 }

@@ -41,7 +41,6 @@ before(async () => {
     chain: createUpstreamChain([{ upstream: 'off', fallBackOnError: false }]),
     gate: createBasicGate(),
     coordinator: createLocalCoordinator(),
-    tempDir: '/nonexistent-tmp',
     listTtlMs: 1000,
     staleWhileRevalidateMs: 1000,
     negativeTtlMs: 1000,
@@ -55,7 +54,6 @@ before(async () => {
   const handle = (db: TestSumdb) => ({ name: db.name, client: createSumdbClient({ name: db.name, vkey: db.vkey, transport: db.transport, store: memoryStore() }) });
   app = await createProxyServer({
     cache,
-    storage,
     logger: pino({ level: 'silent' }),
     pathPrefix: '',
     shortMaxAge: 60,

@@ -1,9 +1,11 @@
 // Sends a cached object with the right headers: Content-Type/Length, ETag, Cache-Control
-// (immutable for canonical versions), conditional requests (304) and single byte ranges (206/416).
+// (immutable for canonical versions), conditional requests (304, fresh) and single byte ranges
+// (206/416, range-parser). The bytes come from the object itself (CachedObject.open), never from
+// storage directly.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { CachedObject } from '../cache/module-cache.js';
-import type { Storage } from '../storage/storage.js';
-import { ModgateError } from '../errors/modgate-error.js';
+import type { CachedObject, OpenedObject } from '../cache/module-cache.js';
+import rangeParser from 'range-parser';
+import fresh from 'fresh';
 
 export type ServedKind = 'list' | 'latest' | 'info' | 'mod' | 'zip';
 
@@ -16,44 +18,45 @@ const CONTENT_TYPE: Readonly<Record<ServedKind, string>> = {
 };
 
 export interface SendOptions {
-  readonly storage: Storage;
   /** max-age for objects that are not immutable (list, @latest, queries). */
   readonly shortMaxAge: number;
-  /** When set, full zip downloads are redirected to this URL (e.g. a presigned S3 URL). */
-  readonly zipRedirect?: ((key: string) => Promise<string | undefined>) | undefined;
+  /** Called with what was opened when it was found differently than looked up (a vanished file fetched again). */
+  readonly onReopened?: (o: OpenedObject) => void;
 }
 
-function matchesEtag(header: string, etag: string): boolean {
-  if (header.trim() === '*') return true;
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
-}
-
-/** Parses a single `bytes=` range against a size; undefined = ignore (serve whole), null = unsatisfiable. */
+/**
+ * The one range a `Range` header asks for, against a size: undefined = ignore the header and send
+ * the whole body (malformed, not `bytes`, or several ranges, which are not supported), null =
+ * unsatisfiable (416). Parsing is range-parser's; a suffix longer than the body means the whole
+ * body (RFC 9110 section 14.1.2), which range-parser reports as unsatisfiable.
+ */
 export function parseRange(header: string, size: number): { start: number; end: number } | undefined | null {
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m) return undefined;
-  const [, a, b] = m;
-  if (a === '' && b === '') return undefined;
-  let start: number;
-  let end: number;
-  if (a === '') {
-    const suffix = Number(b);
-    if (suffix === 0) return null;
-    start = Math.max(0, size - suffix);
-    end = size - 1;
-  } else {
-    start = Number(a);
-    end = b === '' ? size - 1 : Math.min(Number(b), size - 1);
-  }
-  if (start >= size || start > end) return null;
-  return { start, end };
+  if (header.includes(',')) return undefined;
+  const suffix = /^\s*bytes=\s*-\s*(\d+)\s*$/.exec(header);
+  const ranges = rangeParser(size, suffix && Number(suffix[1]) > size && size > 0 ? 'bytes=0-' : header);
+  if (ranges === -2) return undefined;
+  if (ranges === -1) return null;
+  if (ranges.type !== 'bytes' || ranges.length !== 1) return undefined;
+  const [only] = ranges;
+  return only ? { start: only.start, end: only.end } : undefined;
+}
+
+/** Whether a conditional GET/HEAD may be answered 304 (fresh's rules; a request's no-cache does not prevent it). */
+function notModified(req: FastifyRequest, etag: string, lastModified: string): boolean {
+  const inm = req.headers['if-none-match'];
+  const ims = req.headers['if-modified-since'];
+  return fresh(
+    { ...(inm !== undefined ? { 'if-none-match': inm.trim() } : {}), ...(ims !== undefined && inm === undefined ? { 'if-modified-since': ims } : {}) },
+    { etag, 'last-modified': lastModified },
+  );
 }
 
 export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind: ServedKind, obj: CachedObject, opts: SendOptions): Promise<FastifyReply> {
   const etag = obj.etag;
   reply.header('content-type', CONTENT_TYPE[kind]);
   reply.header('etag', etag);
-  reply.header('last-modified', obj.modified.toUTCString());
+  const lastModified = obj.modified.toUTCString();
+  reply.header('last-modified', lastModified);
   reply.header('cache-control', obj.immutable ? 'public, max-age=31536000, immutable' : `public, max-age=${opts.shortMaxAge}`);
   reply.header('x-modgate-cache', obj.cache);
   if (obj.staleReason !== undefined) {
@@ -62,19 +65,14 @@ export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind:
   }
   if (kind === 'zip') reply.header('accept-ranges', 'bytes');
 
-  const inm = req.headers['if-none-match'];
-  const ims = req.headers['if-modified-since'];
-  if (inm !== undefined ? matchesEtag(inm, etag) : ims !== undefined && Date.parse(ims) >= Math.floor(obj.modified.getTime() / 1000) * 1000) {
-    return reply.code(304).send();
-  }
+  if (notModified(req, etag, lastModified)) return reply.code(304).send();
 
   if (obj.body) {
     reply.header('content-length', obj.body.length);
     return reply.code(200).send(obj.body);
   }
-  if (!obj.key) throw new ModgateError('INTERNAL', 'object without body or key');
-  if (kind === 'zip' && opts.zipRedirect && req.headers.range === undefined) {
-    const location = await opts.zipRedirect(obj.key);
+  if (kind === 'zip' && req.headers.range === undefined) {
+    const location = await obj.redirectUrl();
     if (location) return reply.code(302).header('location', location).header('cache-control', 'no-store').header('content-type', 'text/plain; charset=utf-8').send('');
   }
 
@@ -89,13 +87,18 @@ export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind:
       return reply.code(416).send(`requested range not satisfiable (size ${obj.size})\n`);
     }
   }
-  const stream = await opts.storage.open(obj.key, range ?? undefined);
-  if (!stream) throw new ModgateError('STORAGE_ERROR', `cached file ${obj.key} disappeared while being served`, { details: { vanished: obj.key } });
-  if (range) {
-    reply.header('content-range', `bytes ${range.start}-${range.end}/${obj.size}`);
-    reply.header('content-length', range.end - range.start + 1);
-    return reply.code(206).send(stream);
+  const opened = await obj.open(range ?? undefined);
+  if (opened.cache !== obj.cache || opened.etag !== etag) {
+    reply.header('etag', opened.etag);
+    reply.header('last-modified', opened.modified.toUTCString());
+    reply.header('x-modgate-cache', opened.cache);
+    opts.onReopened?.(opened);
   }
-  reply.header('content-length', obj.size);
-  return reply.code(200).send(stream);
+  if (range) {
+    reply.header('content-range', `bytes ${range.start}-${range.end}/${opened.size}`);
+    reply.header('content-length', range.end - range.start + 1);
+    return reply.code(206).send(opened.stream);
+  }
+  reply.header('content-length', opened.size);
+  return reply.code(200).send(opened.stream);
 }

@@ -3,8 +3,9 @@
 // the most recent ones also held in memory.
 import { randomBytes } from 'node:crypto';
 import type { Storage } from '../storage/storage.js';
+import { isStorageFailure } from '../storage/storage-errors.js';
 
-export type EventType = 'pollution' | 'sumdb_fork' | 'pin_mismatch' | 'record_mismatch' | 'purge' | 'gc' | 'auth_failure' | 'sumdb_off';
+export type EventType = 'pollution' | 'sumdb_fork' | 'pin_mismatch' | 'record_mismatch' | 'purge' | 'gc' | 'auth_failure' | 'sumdb_off' | 'storage_error';
 
 export interface ModgateEvent {
   readonly id: string;
@@ -35,7 +36,12 @@ export function createEventLog(storage: Storage, onEvent?: (e: ModgateEvent) => 
       onEvent?.(event);
       mine.push(event);
       if (mine.length > MEMORY) mine.shift();
-      await storage.put(`${PREFIX}${id}.json`, Buffer.from(JSON.stringify(event)));
+      try {
+        await storage.put(`${PREFIX}${id}.json`, Buffer.from(JSON.stringify(event)));
+      } catch (err) {
+        // A store that cannot take it (full, read-only): the event stays visible in this process.
+        if (!isStorageFailure(err)) throw err;
+      }
       return event;
     },
     async recent(opts = {}) {

@@ -18,6 +18,7 @@ export interface Metrics {
   readonly hedges: Counter<'from' | 'to'>;
   readonly cacheObjects: Gauge<'kind'>;
   readonly cacheBytes: Gauge;
+  readonly storageErrors: Counter<'op' | 'code'>;
 }
 
 export interface MetricsOptions {
@@ -67,5 +68,6 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     hedges: new Counter({ name: 'modgate_upstream_hedges_total', help: 'Hedged upstream requests: the next "|" upstream was asked because the first was slow', labelNames: ['from', 'to'], registers }),
     cacheObjects: new Gauge({ name: 'modgate_cache_objects', help: 'Cached objects by kind (from the last cache scan)', labelNames: ['kind'], registers }),
     cacheBytes: new Gauge({ name: 'modgate_cache_bytes', help: 'Bytes in the cache (from the last cache scan)', registers }),
+    storageErrors: new Counter({ name: 'modgate_storage_errors_total', help: 'Store operations that failed (the file was served uncached) by op and errno code', labelNames: ['op', 'code'], registers }),
   };
 }

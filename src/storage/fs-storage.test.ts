@@ -21,3 +21,15 @@ test('sweepFsTempFiles removes leftovers of interrupted writes only', async () =
   assert.deepEqual(await readdir(join(dir, 'a.com/m/@v')), ['v1.0.0.mod']);
   await rm(dir, { recursive: true, force: true });
 });
+
+test('fs staging: a crash before commit leaves only a temp file, which the start-up sweep removes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'modgate-stage-crash-'));
+  const s = createFsStorage(dir);
+  const { Readable } = await import('node:stream');
+  const staged = await s.stage('a.com/m/@v/v1.0.0.zip', Readable.from([Buffer.from('partial zip')]));
+  assert.deepEqual(await readdir(join(dir, 'a.com/m/@v')), [staged.path.slice(staged.path.lastIndexOf('/') + 1)]);
+  assert.equal(await s.stat('a.com/m/@v/v1.0.0.zip'), undefined);
+  assert.equal(await sweepFsTempFiles(dir), 1);
+  assert.deepEqual(await readdir(join(dir, 'a.com/m/@v')), []);
+  await rm(dir, { recursive: true, force: true });
+});

@@ -1,18 +1,47 @@
 // Filesystem storage driver (the default): one file per key under a root directory.
-// Writes go to a temp file in the target directory, are fsynced, then renamed into place.
+// Writes (and staging) go to a temp file in the target directory, are fsynced, then renamed into
+// place. Write failures are storage errors (storage-errors.ts) naming the real cause.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ByteRange, ObjectStat, Storage } from './storage.js';
+import type { ByteRange, ObjectStat, StagedObject, Storage } from './storage.js';
 import { assertSafeKey } from './storage.js';
+import { storageError } from './storage-errors.js';
 
 const TMP_MARK = '.tmp-';
 
 function isEnoent(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/**
+ * mkdir -p that reports the real reason: Node's recursive mkdir can answer ENOENT when a parent
+ * cannot be created (read-only or foreign filesystem); the first missing level is then created on
+ * its own to get the operating system's own error (EROFS, EACCES...).
+ */
+async function makeDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    if (!isEnoent(err)) throw err;
+    let missing = dir;
+    for (;;) {
+      const parent = dirname(missing);
+      if (parent === missing) throw err;
+      try {
+        await stat(parent);
+        break;
+      } catch (e) {
+        if (!isEnoent(e)) throw e;
+        missing = parent;
+      }
+    }
+    await mkdir(missing); // throws the real reason; if it works after all, so may the rest
+    await mkdir(dir, { recursive: true });
+  }
 }
 
 export function createFsStorage(root: string): Storage {
@@ -30,6 +59,51 @@ export function createFsStorage(root: string): Storage {
       await fh.close();
     }
     await rename(tmp, target);
+  }
+
+  /** Streams `data` into a temp file next to the key's file; commit = fsync + rename. */
+  async function stageTo(key: string, data: Readable, signal?: AbortSignal): Promise<StagedObject> {
+    const target = pathOf(key);
+    const tmp = tempFor(target);
+    try {
+      await makeDir(dirname(target));
+    } catch (err) {
+      data.destroy();
+      throw storageError(err, 'write', key);
+    }
+    // Which side failed first: a failing source is the caller's (e.g. the upstream's) error, a
+    // failing write is ours (pipeline then destroys the other side with the same error).
+    let first: 'source' | 'write' | undefined;
+    try {
+      const out = createWriteStream(tmp, { flags: 'wx' });
+      data.once('error', () => (first ??= 'source'));
+      out.once('error', () => (first ??= 'write'));
+      await pipeline(data, out, ...(signal ? [{ signal }] : []));
+    } catch (err) {
+      data.destroy();
+      await rm(tmp, { force: true });
+      throw first === 'write' ? storageError(err, 'write', key) : err;
+    }
+    const size = (await stat(tmp)).size;
+    let done = false;
+    return {
+      path: tmp,
+      size,
+      async commit() {
+        if (done) return;
+        try {
+          await fsyncAndRename(tmp, target);
+          done = true;
+        } catch (err) {
+          throw storageError(err, 'write', key);
+        }
+      },
+      async abort() {
+        if (done) return;
+        done = true;
+        await rm(tmp, { force: true });
+      },
+    };
   }
 
   return {
@@ -71,21 +145,16 @@ export function createFsStorage(root: string): Storage {
       }
     },
     async put(key, data) {
-      const target = pathOf(key);
-      await mkdir(dirname(target), { recursive: true });
-      const tmp = tempFor(target);
-      try {
-        const source = Buffer.isBuffer(data) ? Readable.from([data]) : data;
-        await pipeline(source, createWriteStream(tmp, { flags: 'wx' }));
-        await fsyncAndRename(tmp, target);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
+      const source = Buffer.isBuffer(data) ? Readable.from([data]) : data;
+      const staged = await stageTo(key, source);
+      await staged.commit();
     },
+    stage: (key, data, signal) => stageTo(key, data, signal),
     async putFile(key, localPath) {
       const target = pathOf(key);
-      await mkdir(dirname(target), { recursive: true });
+      await makeDir(dirname(target)).catch((err: unknown) => {
+        throw storageError(err, 'write', key);
+      });
       const tmp = tempFor(target);
       try {
         try {
@@ -98,7 +167,7 @@ export function createFsStorage(root: string): Storage {
         await fsyncAndRename(tmp, target);
       } catch (err) {
         await rm(tmp, { force: true });
-        throw err;
+        throw storageError(err, 'write', key);
       }
     },
     async delete(key) {
@@ -134,11 +203,15 @@ export function createFsStorage(root: string): Storage {
       return pathOf(key);
     },
     async checkWritable() {
-      await mkdir(root, { recursive: true });
-      const probe = join(root, `${TMP_MARK}probe-${randomBytes(4).toString('hex')}`);
-      const fh = await open(probe, 'wx');
-      await fh.close();
-      await unlink(probe);
+      try {
+        await makeDir(root);
+        const probe = join(root, `${TMP_MARK}probe-${randomBytes(4).toString('hex')}`);
+        const fh = await open(probe, 'wx');
+        await fh.close();
+        await unlink(probe);
+      } catch (err) {
+        throw storageError(err, 'write check', root);
+      }
     },
   };
 }

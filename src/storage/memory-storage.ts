@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { readFile, unlink } from 'node:fs/promises';
 import type { Storage } from './storage.js';
 import { assertSafeKey } from './storage.js';
+import { defaultStagingDir, stageLocally } from './local-staging.js';
 
 async function collect(data: Buffer | Readable): Promise<Buffer> {
   if (Buffer.isBuffer(data)) return Buffer.from(data);
@@ -11,7 +12,13 @@ async function collect(data: Buffer | Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-export function createMemoryStorage(): Storage {
+/**
+ * `stagingDir`: where staged bytes wait for commit (default: a directory under the OS temp dir);
+ * `now`: the clock of modification times (tests inject one).
+ */
+export function createMemoryStorage(opts: { readonly stagingDir?: string; readonly now?: () => number } = {}): Storage {
+  const stagingDir = opts.stagingDir ?? defaultStagingDir();
+  const now = opts.now ?? Date.now;
   const objects = new Map<string, { data: Buffer; modified: Date }>();
   return {
     description: 'memory',
@@ -34,13 +41,25 @@ export function createMemoryStorage(): Storage {
     async put(key, data) {
       assertSafeKey(key);
       const bytes = await collect(data);
-      objects.set(key, { data: bytes, modified: new Date() });
+      objects.set(key, { data: bytes, modified: new Date(now()) });
     },
     async putFile(key, localPath) {
       assertSafeKey(key);
       const bytes = await readFile(localPath);
-      objects.set(key, { data: bytes, modified: new Date() });
+      objects.set(key, { data: bytes, modified: new Date(now()) });
       await unlink(localPath);
+    },
+    async stage(key, data, signal) {
+      assertSafeKey(key);
+      return stageLocally({
+        dir: stagingDir,
+        key,
+        data,
+        signal,
+        publish: async (path) => {
+          objects.set(key, { data: await readFile(path), modified: new Date(now()) });
+        },
+      });
     },
     async delete(key) {
       assertSafeKey(key);

@@ -21,6 +21,7 @@ import { ModgateError } from '../errors/modgate-error.js';
 import type { ByteRange, ObjectStat, Storage } from './storage.js';
 import type { OpenedStorage, StorageSettings } from './storage-driver.js';
 import { assertSafeKey } from './storage.js';
+import { defaultStagingDir, stageLocally } from './local-staging.js';
 
 export interface S3StorageOptions {
   readonly bucket: string;
@@ -40,6 +41,8 @@ export interface S3StorageOptions {
   readonly maxAttempts?: number;
   /** Keys per ListObjectsV2 page (1..1000); default 1000. */
   readonly listPageSize?: number;
+  /** Local directory where staged bytes wait for commit (then uploaded); default under the OS temp dir. */
+  readonly stagingDir?: string;
   /** Multipart part size in bytes (min 5 MiB); memory use is about 4 × this per upload; default 8 MiB. */
   readonly partSize?: number;
 }
@@ -189,6 +192,10 @@ export function createS3Storage(opts: S3StorageOptions): S3Storage {
       objectKey(key);
       await upload(key, createReadStream(localPath));
       await unlink(localPath);
+    },
+    async stage(key, data, signal) {
+      objectKey(key);
+      return stageLocally({ dir: opts.stagingDir ?? defaultStagingDir(), key, data, signal, publish: (path) => upload(key, createReadStream(path)) });
     },
     delete: remove,
     async *list(prefix) {

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { mkdtemp, writeFile, access } from 'node:fs/promises';
+import { mkdtemp, writeFile, access, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Storage } from './storage.js';
@@ -131,6 +131,51 @@ export function runStorageCompliance(name: string, make: () => Promise<StorageUn
       await Promise.all(bodies.map((b) => s.put(key, Readable.from([b.subarray(0, 100_000), b.subarray(100_000)]))));
       const got = await s.get(key);
       assert.ok(got && bodies.some((b) => b.equals(got)));
+    }));
+
+    void test('staging: nothing is visible before commit; the staged file holds the bytes; commit publishes', withStorage(async (s) => {
+      const key = 'example.com/stage/@v/v1.0.0.zip';
+      await s.put(key, Buffer.from('old'));
+      const body = Buffer.concat(Array.from({ length: 4 }, (_, i) => Buffer.alloc(300_000, i + 1)));
+      const staged = await s.stage(key, Readable.from([body.subarray(0, 500_000), body.subarray(500_000)]));
+      assert.equal(staged.size, body.length);
+      assert.deepEqual(await readFile(staged.path), body);
+      assert.deepEqual(await s.get(key), Buffer.from('old'));
+      assert.deepEqual(await keysOf(s, 'example.com/stage/'), [key]);
+      await staged.commit();
+      assert.deepEqual(await s.get(key), body);
+      assert.equal((await s.stat(key))?.size, body.length);
+      assert.deepEqual(await keysOf(s, 'example.com/stage/'), [key]);
+      await assert.rejects(access(staged.path));
+      await staged.commit(); // a second commit does nothing
+      await staged.abort(); // nor does an abort after commit
+      assert.deepEqual(await s.get(key), body);
+    }));
+
+    void test('staging: abort leaves nothing, and a staging never committed (a crash) is never visible', withStorage(async (s) => {
+      const key = 'example.com/stage/@v/v2.0.0.zip';
+      const staged = await s.stage(key, Readable.from([Buffer.from('aborted bytes')]));
+      await staged.abort();
+      await assert.rejects(access(staged.path));
+      assert.equal(await s.stat(key), undefined);
+      assert.deepEqual(await keysOf(s, 'example.com/stage/'), []);
+      await s.stage(key, Readable.from([Buffer.from('never committed')])); // the process "crashes" here
+      assert.equal(await s.get(key), undefined);
+      assert.equal(await s.open(key), undefined);
+      assert.deepEqual(await keysOf(s, 'example.com/stage/'), []);
+    }));
+
+    void test('staging: a failing source rejects with its own error and leaves nothing', withStorage(async (s) => {
+      const key = 'example.com/stage/@v/v3.0.0.zip';
+      async function* failing() {
+        yield Buffer.alloc(100_000, 7);
+        await Promise.resolve();
+        // an errno-like source error (a socket reset) is still the source's, not a storage failure
+        throw Object.assign(new Error('upstream reset'), { code: 'ECONNRESET', syscall: 'read' });
+      }
+      await assert.rejects(s.stage(key, Readable.from(failing())), (err: Error) => err.message === 'upstream reset');
+      assert.equal(await s.stat(key), undefined);
+      assert.deepEqual(await keysOf(s, 'example.com/stage/'), []);
     }));
 
     void test('checkWritable succeeds on a working store', withStorage(async (s) => {

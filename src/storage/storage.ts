@@ -19,6 +19,17 @@ export interface ByteRange {
   readonly end: number;
 }
 
+/** Bytes written to a storage's staging area for one key: invisible to readers until committed. */
+export interface StagedObject {
+  /** A local file holding the staged bytes, readable (e.g. to check a zip) until commit or abort. */
+  readonly path: string;
+  readonly size: number;
+  /** Makes the bytes visible under the key at once (same atomicity as put); consumes the staging. */
+  commit(): Promise<void>;
+  /** Discards the staged bytes; after commit (or a second abort) it does nothing. */
+  abort(): Promise<void>;
+}
+
 export interface Storage {
   /** Human-readable description for logs and /readyz (never credentials). */
   readonly description: string;
@@ -35,6 +46,14 @@ export interface Storage {
   put(key: string, data: Buffer | Readable): Promise<void>;
   /** Moves a complete local file into the store (same atomicity as put); the file is consumed. */
   putFile(key: string, localPath: string): Promise<void>;
+  /**
+   * Writes `data` to a staging area for `key` (fs: a temp file next to the target; others: a local
+   * temp file) and hands it back for checking; nothing is visible under the key before commit(). A
+   * failing `data` stream rejects with its own error and leaves nothing behind; a failing write
+   * rejects with a storage error (see storage-errors.ts). A crash before commit leaves nothing
+   * visible (fs temp files are skipped by list and removed by the start-up sweep).
+   */
+  stage(key: string, data: Readable, signal?: AbortSignal): Promise<StagedObject>;
   /** Removes an object; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Every key starting with `prefix` (which usually ends with '/'), in no particular order. */

@@ -27,7 +27,6 @@ export async function startDirectProxy(dir: string, direct: DirectUpstreamOption
     chain,
     gate: createBasicGate(),
     coordinator: createLocalCoordinator(),
-    tempDir: join(cacheDir, '.modgate/tmp'),
     listTtlMs: 0,
     staleWhileRevalidateMs: 0,
     negativeTtlMs: 0,
@@ -35,7 +34,6 @@ export async function startDirectProxy(dir: string, direct: DirectUpstreamOption
   });
   const app = await createProxyServer({
     cache,
-    storage,
     logger: pino({ level: 'silent' }),
     pathPrefix: '',
     shortMaxAge: 0,

@@ -1,0 +1,101 @@
+// What the cache hands the http layer: metadata (size, time, validator, how it was found) and a way
+// to open the bytes (a byte range of them, or a redirect URL where the storage offers one). The
+// http layer never sees a storage key: a stored file removed between lookup and open (GC, a purge
+// on another replica, an operator) is looked up again here, once, not by the caller.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { ModgateError } from '../errors/modgate-error.js';
+import type { ByteRange, ObjectStat, Storage } from '../storage/storage.js';
+
+export type { ByteRange } from '../storage/storage.js';
+
+export type CacheStatus = 'hit' | 'miss' | 'stale' | 'negative' | 'bypass';
+
+/** The bytes of a cached object, opened, with the metadata of what was actually opened. */
+export interface OpenedObject {
+  readonly stream: Readable;
+  readonly size: number;
+  readonly modified: Date;
+  readonly etag: string;
+  /** How the bytes were found in the end (a vanished file fetched again is a miss). */
+  readonly cache: CacheStatus;
+  readonly source: string;
+}
+
+export interface CachedObject {
+  /** The bytes, for small files (and for verified files that could not be stored); else undefined. */
+  readonly body: Buffer | undefined;
+  readonly size: number;
+  readonly modified: Date;
+  readonly cache: CacheStatus;
+  /** 'cache' or the name of the upstream that answered. */
+  readonly source: string;
+  readonly immutable: boolean;
+  /** Why a stale answer was served (the upstream failure), when it was. */
+  readonly staleReason?: string;
+  /** Strong validator, computed once per object. */
+  readonly etag: string;
+  /** Opens the bytes (a range: first and last byte, inclusive, within size). */
+  open(range?: ByteRange): Promise<OpenedObject>;
+  /** A URL the client may GET the bytes from directly (presigned S3 URL) when redirects are on. */
+  redirectUrl(): Promise<string | undefined>;
+}
+
+export interface ObjectSource {
+  readonly cache: CacheStatus;
+  readonly source: string;
+}
+
+const noRedirect = (): Promise<undefined> => Promise.resolve(undefined);
+
+export function etagOfBytes(body: Buffer): string {
+  return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+}
+
+/** An object whose bytes are in memory. */
+export function objectFromBytes(body: Buffer, how: ObjectSource, immutable: boolean, modified: Date): CachedObject {
+  const etag = etagOfBytes(body);
+  return {
+    body,
+    size: body.length,
+    modified,
+    immutable,
+    etag,
+    ...how,
+    open: (range) =>
+      Promise.resolve({ stream: Readable.from([range ? body.subarray(range.start, range.end + 1) : body]), size: body.length, modified, etag, ...how }),
+    redirectUrl: noRedirect,
+  };
+}
+
+export interface StoredObjectOptions {
+  readonly storage: Storage;
+  readonly key: string;
+  readonly stat: ObjectStat;
+  readonly how: ObjectSource;
+  /** Offer presigned URLs (when the storage can make them). */
+  readonly redirect: boolean;
+  /** Looks the object up again after it vanished (no second retry); omitted = report it. */
+  readonly lookAgain?: () => Promise<CachedObject>;
+}
+
+/** An immutable object kept in storage, streamed from there when opened. */
+export function storedObject(opts: StoredObjectOptions): CachedObject {
+  const { storage, key, stat, how } = opts;
+  const etag = `"${stat.size.toString(16)}-${stat.modified.getTime().toString(16)}"`;
+  return {
+    body: undefined,
+    size: stat.size,
+    modified: stat.modified,
+    immutable: true,
+    etag,
+    ...how,
+    async open(range) {
+      const stream = await storage.open(key, range);
+      if (stream) return { stream, size: stat.size, modified: stat.modified, etag, ...how };
+      if (opts.lookAgain) return (await opts.lookAgain()).open(range);
+      throw new ModgateError('STORAGE_ERROR', `cached file ${key} disappeared while being served`, { details: { vanished: key } });
+    },
+    redirectUrl: opts.redirect && storage.presignedUrl ? () => storage.presignedUrl!(key) : noRedirect,
+  };
+}

@@ -1,0 +1,288 @@
+// The module cache in process: memory storage, a scripted upstream, an injected clock. One table of
+// cases (hit, miss, stale, stale-while-revalidate, stale-on-error, negative TTL, revalidate, forget,
+// vanished, single-flight, access times, store failures) against the same small world.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ModgateError, isModgateError } from '../errors/modgate-error.js';
+import { createMemoryStorage } from '../storage/memory-storage.js';
+import type { Storage } from '../storage/storage.js';
+import { createLocalCoordinator } from '../coordination/local-coordinator.js';
+import { createUpstreamChain } from '../upstream/upstream-chain.js';
+import type { FileKind, Upstream } from '../upstream/upstream.js';
+import { writeModuleZip } from '../../test/support/module-zip.js';
+import { waitFor } from '../../test/support/wait-for.js';
+import { createBasicGate } from './basic-gate.js';
+import { versionKey } from './cache-keys.js';
+import { createModuleCache, type ModuleCache, type ModuleCacheOptions, type StorageFailure } from './module-cache.js';
+
+const M = 'example.com/m';
+const TTL = 1_000;
+const SWR = 1_000;
+const NEG = 500;
+
+/** An upstream answering from a script, counting calls; `fail` makes it fail, `hold` delays zips. */
+interface Script {
+  list: string;
+  latest: string;
+  versions: Map<string, { mod: string; zip: Buffer }>;
+  queries: Map<string, string>;
+  fail: boolean;
+  hold: Promise<void> | undefined;
+  calls: Record<FileKind, number>;
+}
+
+function scriptedUpstream(script: Script): Upstream {
+  const check = (kind: FileKind): void => {
+    script.calls[kind]++;
+    if (script.fail) throw new ModgateError('UPSTREAM_ERROR', 'scripted: connection refused');
+  };
+  const version = (v: string) => {
+    const found = script.versions.get(v);
+    if (!found) throw new ModgateError('NOT_FOUND', `not found: ${M}@${v}`);
+    return found;
+  };
+  return {
+    name: 'https://scripted.example',
+    list: async () => (check('list'), Buffer.from(script.list)),
+    latest: async () => (check('latest'), Buffer.from(script.latest)),
+    info: async (_p, v) => {
+      check('info');
+      const q = script.queries.get(v);
+      if (q !== undefined) return Buffer.from(JSON.stringify({ Version: q }));
+      version(v);
+      return Buffer.from(JSON.stringify({ Version: v, Time: '2024-01-02T03:04:05Z' }));
+    },
+    mod: async (_p, v) => (check('mod'), Buffer.from(version(v).mod)),
+    zip: async (_p, v) => {
+      check('zip');
+      const bytes = version(v).zip;
+      await script.hold;
+      return Readable.from([bytes]);
+    },
+  };
+}
+
+interface World {
+  readonly cache: ModuleCache;
+  readonly storage: Storage;
+  readonly script: Script;
+  readonly clock: { t: number };
+  readonly touched: string[];
+  readonly failures: StorageFailure[];
+  readonly zip: Buffer;
+}
+
+async function readAll(s: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+let zipBytes: Buffer | undefined;
+async function moduleZip(): Promise<Buffer> {
+  if (!zipBytes) {
+    const dir = await mkdtemp(join(tmpdir(), 'modgate-mc-'));
+    await writeModuleZip(join(dir, 'm.zip'), M, 'v1.0.0', { 'go.mod': `module ${M}\n`, 'm.go': 'package m\n' });
+    zipBytes = await readFile(join(dir, 'm.zip'));
+    await rm(dir, { recursive: true, force: true });
+  }
+  return zipBytes;
+}
+
+async function world(extra: { storage?: (s: Storage) => Storage } = {}): Promise<World> {
+  const clock = { t: 1_700_000_000_000 };
+  const now = () => clock.t;
+  const zip = await moduleZip();
+  const script: Script = {
+    list: 'v1.0.0\n',
+    latest: JSON.stringify({ Version: 'v1.0.0' }),
+    versions: new Map([['v1.0.0', { mod: `module ${M}\n`, zip }]]),
+    queries: new Map([['master', 'v1.0.0']]),
+    fail: false,
+    hold: undefined,
+    calls: { list: 0, latest: 0, info: 0, mod: 0, zip: 0 },
+  };
+  const base = createMemoryStorage({ now });
+  const storage = extra.storage ? extra.storage(base) : base;
+  const touched: string[] = [];
+  const failures: StorageFailure[] = [];
+  const opts: ModuleCacheOptions = {
+    storage,
+    chain: createUpstreamChain([{ upstream: scriptedUpstream(script), fallBackOnError: false }]),
+    gate: createBasicGate(),
+    coordinator: createLocalCoordinator(),
+    listTtlMs: TTL,
+    staleWhileRevalidateMs: SWR,
+    negativeTtlMs: NEG,
+    queryTtlMs: TTL,
+    now,
+    accessTimes: { touch: (p, v) => touched.push(`${p}@${v}`) },
+    onStorageFailure: (f) => failures.push(f),
+  };
+  return { cache: createModuleCache(opts), storage, script, clock, touched, failures, zip };
+}
+
+/** A storage whose writes fail the way a full disk does. */
+function fullDisk(s: Storage): Storage {
+  const full = () => Promise.reject(new ModgateError('STORAGE_FULL', 'storage write failed: the store is full (ENOSPC)', { details: { errno: 'ENOSPC' } }));
+  return { ...s, put: full, putFile: full, stage: full };
+}
+
+const cases: Array<{ name: string; storage?: (s: Storage) => Storage; run: (w: World) => Promise<void> }> = [
+  {
+    name: 'miss then hit: the upstream is asked once per immutable file',
+    async run({ cache, script }) {
+      for (const [get, kind] of [[() => cache.mod(M, 'v1.0.0'), 'mod'], [() => cache.info(M, 'v1.0.0', true), 'info'], [() => cache.zip(M, 'v1.0.0'), 'zip']] as const) {
+        const first = await get();
+        assert.equal(first.cache, 'miss', kind);
+        const second = await get();
+        assert.equal(second.cache, 'hit', kind);
+        assert.equal(second.source, 'cache', kind);
+        assert.equal(second.immutable, true);
+      }
+      assert.deepEqual({ mod: script.calls.mod, info: script.calls.info, zip: script.calls.zip }, { mod: 1, info: 1, zip: 1 });
+    },
+  },
+  {
+    name: 'list: fresh within the TTL, stale-while-revalidate after it, refetched after both',
+    async run({ cache, script, clock }) {
+      assert.equal((await cache.list(M)).cache, 'miss');
+      clock.t += TTL / 2;
+      assert.equal((await cache.list(M)).cache, 'hit');
+      assert.equal(script.calls.list, 1);
+      script.list = 'v1.0.0\nv1.1.0\n';
+      clock.t += TTL; // past the TTL, within stale-while-revalidate
+      const stale = await cache.list(M);
+      assert.equal(stale.cache, 'stale');
+      assert.equal(stale.body?.toString(), 'v1.0.0\n');
+      assert.equal(stale.staleReason, undefined);
+      await waitFor('background revalidation', async () => (await cache.list(M)).body?.toString() === 'v1.0.0\nv1.1.0\n');
+      assert.equal(script.calls.list, 2);
+      clock.t += TTL + SWR + 1; // past both: fetched while the client waits
+      script.list = 'v1.2.0\n';
+      const refetched = await cache.list(M);
+      assert.equal(refetched.cache, 'miss');
+      assert.equal(refetched.body?.toString(), 'v1.2.0\n');
+    },
+  },
+  {
+    name: 'stale-on-error: an expired list is served stale, with the reason, when every upstream fails',
+    async run({ cache, script, clock }) {
+      await cache.latest(M);
+      clock.t += TTL + SWR + 1;
+      script.fail = true;
+      const o = await cache.latest(M);
+      assert.equal(o.cache, 'stale');
+      assert.match(o.staleReason ?? '', /connection refused/);
+      assert.match(o.body?.toString() ?? '', /v1\.0\.0/);
+    },
+  },
+  {
+    name: 'negative TTL: a not-found is remembered for negativeTtlMs, then asked again',
+    async run({ cache, script, clock }) {
+      await assert.rejects(cache.mod(M, 'v9.0.0'), (e) => isModgateError(e, 'NOT_FOUND') && e.details?.cache === undefined);
+      await assert.rejects(cache.mod(M, 'v9.0.0'), (e) => isModgateError(e, 'NOT_FOUND') && e.details?.cache === 'negative');
+      assert.equal(script.calls.mod, 1);
+      clock.t += NEG + 1;
+      script.versions.set('v9.0.0', { mod: `module ${M}\n`, zip: Buffer.alloc(0) });
+      assert.equal((await cache.mod(M, 'v9.0.0')).cache, 'miss');
+      assert.equal(script.calls.mod, 2);
+    },
+  },
+  {
+    name: 'revalidate refetches list and @latest now, ignoring freshness and negative answers',
+    async run({ cache, script }) {
+      await cache.list(M);
+      await cache.latest(M);
+      script.list = 'v1.0.0\nv1.0.1\n';
+      const r = await cache.revalidate(M);
+      assert.equal(r.list.cache, 'miss');
+      assert.equal(r.list.body?.toString(), 'v1.0.0\nv1.0.1\n');
+      assert.equal(r.latest?.cache, 'miss');
+      assert.deepEqual([script.calls.list, script.calls.latest], [2, 2]);
+    },
+  },
+  {
+    name: 'queries: remembered for queryTtlMs on the clock; forget drops them and the negative answers',
+    async run({ cache, script, clock }) {
+      assert.equal((await cache.info(M, 'master', false)).cache, 'miss');
+      assert.equal((await cache.info(M, 'master', false)).cache, 'hit');
+      assert.equal(script.calls.info, 1);
+      clock.t += TTL + 1;
+      assert.equal((await cache.info(M, 'master', false)).cache, 'miss');
+      await assert.rejects(cache.mod(M, 'v8.0.0'), /not found/);
+      await cache.forget(M);
+      assert.equal((await cache.info(M, 'master', false)).cache, 'miss');
+      await assert.rejects(cache.mod(M, 'v8.0.0'), (e) => isModgateError(e, 'NOT_FOUND') && e.details?.cache === undefined);
+      assert.deepEqual([script.calls.info, script.calls.mod], [3, 2]);
+    },
+  },
+  {
+    name: 'vanished: a stored zip removed between lookup and open is fetched again, once',
+    async run({ cache, storage, script, zip }) {
+      await cache.zip(M, 'v1.0.0');
+      const found = await cache.zip(M, 'v1.0.0');
+      assert.equal(found.cache, 'hit');
+      await storage.delete(versionKey(M, 'v1.0.0', 'zip'));
+      const opened = await found.open();
+      assert.deepEqual(await readAll(opened.stream), zip);
+      assert.equal(opened.cache, 'miss');
+      assert.equal(script.calls.zip, 2);
+      const part = await (await cache.zip(M, 'v1.0.0')).open({ start: 0, end: 1 });
+      assert.equal((await readAll(part.stream)).toString(), 'PK');
+    },
+  },
+  {
+    name: 'single-flight: 10 concurrent cold requests make one upstream call',
+    async run({ cache, script, zip }) {
+      let release!: () => void;
+      script.hold = new Promise<void>((r) => (release = r));
+      const all = Promise.all(Array.from({ length: 10 }, () => cache.zip(M, 'v1.0.0')));
+      await waitFor('the first zip fetch', async () => script.calls.zip === 1);
+      release();
+      const got = await all;
+      assert.ok(got.every((o) => o.size === zip.length && o.cache === 'miss'));
+      assert.deepEqual([script.calls.zip, script.calls.mod, script.calls.info], [1, 1, 1]);
+    },
+  },
+  {
+    name: 'access times: served .info/.mod/.zip are recorded; list and queries are not',
+    async run({ cache, touched }) {
+      await cache.list(M);
+      await cache.info(M, 'master', false);
+      await cache.zip(M, 'v1.0.0');
+      await cache.mod(M, 'v1.0.0');
+      assert.deepEqual(touched, [`${M}@v1.0.0`, `${M}@v1.0.0`]);
+    },
+  },
+  {
+    name: 'a full store: verified files are served uncached (the zip from memory) and the failure reported',
+    storage: fullDisk,
+    async run({ cache, failures, zip, script }) {
+      const mod = await cache.mod(M, 'v1.0.0');
+      assert.equal(mod.body?.toString(), `module ${M}\n`);
+      const z = await cache.zip(M, 'v1.0.0');
+      assert.deepEqual(await readAll((await z.open()).stream), zip);
+      assert.equal(z.cache, 'miss');
+      // .mod (twice: not cached, so the zip's fill fetched it again), .info, then the zip's staging
+      assert.deepEqual(failures.map((f) => `${f.op} ${f.key} ${f.error.code}`), [
+        `write ${versionKey(M, 'v1.0.0', 'mod')} STORAGE_FULL`,
+        `write ${versionKey(M, 'v1.0.0', 'info')} STORAGE_FULL`,
+        `write ${versionKey(M, 'v1.0.0', 'mod')} STORAGE_FULL`,
+        `stage ${versionKey(M, 'v1.0.0', 'zip')} STORAGE_FULL`,
+      ]);
+      assert.equal((await cache.mod(M, 'v1.0.0')).cache, 'miss'); // nothing was cached: asked again
+      assert.equal(script.calls.mod, 3);
+    },
+  },
+];
+
+for (const c of cases) {
+  void test(`module cache: ${c.name}`, async () => {
+    await c.run(await world(c.storage ? { storage: c.storage } : {}));
+  });
+}
