@@ -4,6 +4,7 @@
 import { ModgateError } from '../errors/modgate-error.js';
 import { isValid } from '../module/semver.js';
 import { canonicalVersion } from '../module/version.js';
+import { parseGoMod } from '../module/go-mod.js';
 
 export interface InfoData {
   readonly Version: string;
@@ -54,4 +55,24 @@ export function checkInfo(subject: GateSubject & { readonly query: boolean }, by
     throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${subject.source}: ${subject.path}@${subject.version}: .info has an invalid Time`);
   }
   return info as InfoData;
+}
+
+/**
+ * Checks .mod bytes the way the go command reads a dependency's go.mod (modfile.ParseLax, then
+ * "module declares its path as ... but was required as ..."): they must parse and declare exactly
+ * the requested module path (so a /vN path needs its /vN, and a +incompatible version none).
+ * Whatever the checksum database setting; throws UPSTREAM_BAD_RESPONSE (a refusal) otherwise.
+ */
+export function checkModFile(subject: GateSubject, bytes: Buffer): void {
+  const where = `${subject.source}: ${subject.path}@${subject.version}: .mod`;
+  let declared: string | undefined;
+  try {
+    declared = parseGoMod(bytes.toString('utf8'), { fileName: 'go.mod' }).module?.path;
+  } catch (err) {
+    throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${where} is not a valid go.mod: ${(err as Error).message.split('\n')[0] ?? ''}`, { cause: err });
+  }
+  if (declared === undefined || declared === '') throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${where} has no module directive (not a go.mod file)`);
+  if (declared !== subject.path) {
+    throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${where} declares module path ${declared}, not the requested ${subject.path}`);
+  }
 }

@@ -260,6 +260,22 @@ const cases: Array<{ name: string; storage?: (s: Storage) => Storage; run: (w: W
     },
   },
   {
+    name: '.mod checked by the go command\'s rules whatever the sumdb setting: an HTML page or another module path is refused, not cached',
+    async run({ cache, script, storage }) {
+      const bad: Array<[string, string, RegExp]> = [
+        ['v2.0.0+incompatible', '<!DOCTYPE html>\n<html><body>Sign in to the portal</body></html>\n', /has no module directive/],
+        ['v1.1.0', 'module example.com/other\n', /declares module path example\.com\/other, not the requested example\.com\/m/],
+        ['v1.2.0', 'module example.com/m/v2\n', /declares module path example\.com\/m\/v2/],
+        ['v1.3.0', 'module example.com/m\nrequire (\n', /not a valid go\.mod/],
+      ];
+      for (const [v, mod, why] of bad) {
+        script.versions.set(v, { mod, zip: Buffer.alloc(0) });
+        await assert.rejects(cache.mod(M, v), (e) => isModgateError(e, 'UPSTREAM_BAD_RESPONSE') && why.test(e.message) && e.message.includes('https://scripted.example'), v);
+        assert.equal(await storage.stat(versionKey(M, v, 'mod')), undefined, v);
+      }
+    },
+  },
+  {
     name: 'a full store: verified files are served uncached (the zip from memory) and the failure reported',
     storage: fullDisk,
     async run({ cache, failures, zip, script }) {

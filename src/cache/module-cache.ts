@@ -16,7 +16,7 @@ import type { Coordinator } from '../coordination/coordinator.js';
 import { createMemoryFreshnessStore, type FreshnessStore } from '../coordination/freshness-store.js';
 import type { UpstreamChain } from '../upstream/upstream-chain.js';
 import { MAX_ZIP_BYTES } from '../upstream/upstream.js';
-import { checkInfo, type IntegrityGate } from './integrity-gate.js';
+import { checkInfo, checkModFile, type IntegrityGate } from './integrity-gate.js';
 import { latestKey, listKey, versionKey } from './cache-keys.js';
 import { escapePath } from '../module/escape.js';
 import { createPrefetcher, type PrefetchOutcome } from './prefetcher.js';
@@ -197,6 +197,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           return bytes;
         }
         const bytes = await u.mod(path, version, signal);
+        checkModFile(subject, bytes);
         await gate.checkMod(subject, bytes);
         return bytes;
       });

@@ -39,7 +39,12 @@ export class TestSumdb {
   async add(path: string, version: string, salt = ''): Promise<void> {
     const zh = recordHash(Buffer.from(`zip ${path} ${version} ${salt}`)).toString('base64');
     const mh = recordHash(Buffer.from(`mod ${path} ${version} ${salt}`)).toString('base64');
-    const text = Buffer.from(`${path} ${version} h1:${zh}\n${path} ${version}/go.mod h1:${mh}\n`);
+    await this.addHashes(path, version, `h1:${zh}`, `h1:${mh}`);
+  }
+
+  /** Appends the go.sum record of path@version with the given real hashes ('h1:...'). */
+  async addHashes(path: string, version: string, zipHash: string, modHash: string): Promise<void> {
+    const text = Buffer.from(`${path} ${version} ${zipHash}\n${path} ${version}/go.mod ${modHash}\n`);
     const id = this.records.length;
     this.records.push(text);
     this.stored.push(...(await storedHashesForRecordHash(id, recordHash(text), this.read)));
