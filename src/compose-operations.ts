@@ -16,6 +16,7 @@ import type { RequestStats } from './observe/request-stats.js';
 import type { Storage } from './storage/storage.js';
 import { matchPrefixPatterns } from './module/patterns.js';
 import type { Operations, Overview } from './http/operations.js';
+import { clientUsage } from './http/client-usage.js';
 import { prewarm } from './cli/prewarm-run.js';
 
 export interface OperationsParts {
@@ -105,14 +106,7 @@ export function createOperations(deps: {
           scannedAt: new Date(inv.scannedAt).toISOString(),
         },
         totals: { ...t, hitRatio: served > 0 ? (t.hits + t.stale) / served : null },
-        usage: {
-          goproxy: `export GOPROXY=${baseUrl}`,
-          gosumdb: db === 'off' ? 'export GOSUMDB=off  # verification is off on this server' : `export GOSUMDB=${db.map((d) => d.name).join(',')}  # verified through ${baseUrl}/sumdb/`,
-          goprivate: privatePatterns ? `export GONOSUMDB=${privatePatterns}  # private paths: modgate fetches them from git; keep GOPROXY pointed here` : 'export GOPRIVATE=  # none configured on this server',
-          ...(own
-            ? { gosumdb: `export GOSUMDB="${own.vkey}"  # modgate's own database: verifies every module, private ones included`, goprivate: 'export GONOSUMDB= GOPRIVATE=  # nothing needs excluding with modgate\'s own database' }
-            : {}),
-        },
+        usage: clientUsage({ baseUrl, sumdb: db, ownVkey: own?.vkey, privatePatterns }),
         ...(own ? { ownSumdb: own } : {}),
       };
     },

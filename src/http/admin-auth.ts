@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { ModgateError } from '../errors/modgate-error.js';
 import type { EventLog } from '../observe/event-log.js';
+import { withoutQuery } from './redact-url.js';
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
@@ -40,14 +41,14 @@ export function createTokenChecker(tokens: readonly string[], events: EventLog, 
     async check(req) {
       const token = presentedToken(req);
       if (token === undefined) {
-        await events.record('auth_failure', `${realm}: request without a token`, { ip: req.ip, url: req.url });
+        await events.record('auth_failure', `${realm}: request without a token`, { ip: req.ip, url: withoutQuery(req.url) });
         throw new ModgateError('UNAUTHORIZED', `${realm}: a token is required`, { hint: 'send Authorization: Bearer <token>' });
       }
       const d = digest(token);
       let ok = false;
       for (const t of digests) ok = timingSafeEqual(t, d) || ok;
       if (!ok) {
-        await events.record('auth_failure', `${realm}: wrong token`, { ip: req.ip, url: req.url });
+        await events.record('auth_failure', `${realm}: wrong token`, { ip: req.ip, url: withoutQuery(req.url) });
         throw new ModgateError('FORBIDDEN', `${realm}: the token was refused`);
       }
     },

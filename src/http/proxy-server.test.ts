@@ -237,3 +237,25 @@ test('client tokens (Bearer or Basic password, as .netrc sends it) and allow/den
     await guarded.close();
   }
 });
+
+test('query strings never reach the request-flow log or the statistics (a ?token= stays secret)', async () => {
+  const { Writable } = await import('node:stream');
+  const logged: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logged.push(chunk.toString('utf8')); cb(); } });
+  const flows: Array<{ path: string }> = [];
+  const { cache } = cacheOver(join(dir, 'upstream'), join(dir, 'redact-cache'));
+  const server = await createProxyServer({
+    cache, logger: pino({ level: 'info' }, sink), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
+    onFlow: (e) => flows.push(e),
+  });
+  try {
+    assert.equal((await server.inject({ url: '/example.com/hello/@v/v1.0.0.mod?token=hunter2-secret' })).statusCode, 200);
+    assert.equal((await server.inject({ url: '/healthz?token=hunter2-secret' })).statusCode, 200);
+    assert.equal(flows.length, 2);
+    assert.equal(flows[0]!.path, '/example.com/hello/@v/v1.0.0.mod?(query redacted)');
+    assert.ok(logged.some((l) => l.includes('"msg":"request"')), 'no request log line');
+    for (const text of [...logged, JSON.stringify(flows)]) assert.doesNotMatch(text, /hunter2/);
+  } finally {
+    await server.close();
+  }
+});

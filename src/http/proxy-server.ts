@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { AccessPolicy } from './access-policy.js';
 import { sendObject } from './send-object.js';
 import { clientErrorHandler, requestError } from './client-errors.js';
+import { withoutQuery } from './redact-url.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 
@@ -108,7 +109,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     const entry: FlowEntry = {
       time: new Date().toISOString(),
       method: req.method,
-      path: req.url,
+      path: withoutQuery(req.url),
       ...(f.module !== undefined ? { module: f.module } : {}),
       ...(f.version !== undefined ? { version: f.version } : {}),
       kind: f.kind ?? 'other',
