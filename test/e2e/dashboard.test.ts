@@ -7,16 +7,14 @@
 import { waitFor } from '../support/wait-for.js';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConsoleMessage, Page } from 'playwright-core';
-import { buildFixture, startSumdb, type FixtureModule, type SumdbServer } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
-import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
+import type { FixtureModule } from '../support/gohelper.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 import { escapePath, escapeVersion } from '../../src/module/escape.js';
+import { useTestStack } from '../support/test-stack.js';
 
 const TOKEN = 'dashboard-test-token';
 const SCREENSHOT = fileURLToPath(new URL('../../test-artifacts/dashboard.png', import.meta.url));
@@ -36,13 +34,9 @@ const UPLOT_CANVAS = `(() => {
   return { width: c.width, height: c.height, coloured, charts: document.querySelectorAll('#' + ID + ' .uplot').length };
 })()`;
 
-let sumdb: SumdbServer;
-let upstream: FileProxyServer;
-let mg: ModgateProcess;
+const stack = useTestStack({ name: 'dashboard', modgate: { args: ['--admin-tokens', TOKEN] } });
 let browser: TestBrowser;
 let page: Page;
-let work: string;
-let cacheDir: string;
 /** The module the browser looks at: two cached versions, the first one gets purged. */
 let target: FixtureModule;
 let purged: string;
@@ -64,45 +58,38 @@ interface VersionsAnswer {
 }
 
 async function get(path: string): Promise<Response> {
-  const res = await fetch(`${mg.url}${path}`);
+  const res = await fetch(`${stack.mg.url}${path}`);
   await res.arrayBuffer();
   return res;
 }
 
 async function versionsOf(path: string): Promise<VersionsAnswer['versions']> {
-  const res = await fetch(`${mg.url}/api/modules/versions?path=${encodeURIComponent(path)}`);
+  const res = await fetch(`${stack.mg.url}/api/modules/versions?path=${encodeURIComponent(path)}`);
   if (res.status === 404) return [];
   assert.equal(res.status, 200, `api/modules/versions: HTTP ${res.status}`);
   return ((await res.json()) as VersionsAnswer).versions;
 }
 
-const cachedZip = (m: string, v: string) => join(cacheDir, escapePath(m), '@v', `${escapeVersion(v)}.zip`);
+const cachedZip = (m: string, v: string) => join(stack.work, 'cache', escapePath(m), '@v', `${escapeVersion(v)}.zip`);
 const exists = (file: string) => stat(file).then(() => true, () => false);
 
 /** Fails on any console error, page error or request to another origin so far. */
 function assertCleanPage(): void {
   const unexpected = consoleErrors.filter((e) => !(e.expected403 && /status of 403/.test(e.text)));
   assert.deepEqual(unexpected, [], 'console errors / page errors');
-  const origin = new URL(mg.url).origin;
+  const origin = new URL(stack.mg.url).origin;
   const foreign = requested.filter((u) => !u.startsWith('data:') && new URL(u).origin !== origin);
   assert.deepEqual(foreign, [], 'requests to hosts other than modgate');
 }
 
 before(async () => {
-  const fixture = await buildFixture();
-  const usable = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '');
+  const usable = stack.mods;
   const multi = usable.find((m) => m.versions.length >= 2);
   assert.ok(multi, 'the fixture has no module with two versions');
   target = multi;
   purged = target.selected;
   kept = target.versions.find((v) => v !== purged)!;
   others = usable.filter((m) => m !== target).slice(0, 2);
-
-  work = await mkdtemp(join(tmpdir(), 'modgate-dashboard-'));
-  cacheDir = join(work, 'cache');
-  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  upstream = await startFileProxy({ dir: fixture.proxyDir });
-  mg = await startModgate({ args: ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--admin-tokens', TOKEN] });
 
   // Traffic: misses, then hits, for a few modules.
   const fetches: Array<[FixtureModule, string]> = [[target, purged], [target, kept], ...others.map((m): [FixtureModule, string] => [m, m.selected])];
@@ -129,10 +116,6 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await mg?.kill();
-  await upstream?.stop();
-  await sumdb?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 /**
@@ -153,10 +136,10 @@ async function inPage(what: string, expression: string): Promise<void> {
 }
 
 test('the dashboard loads from modgate alone, with the usage lines and no console errors', T, async () => {
-  const res = await page.goto(`${mg.url}/?refresh=1`);
+  const res = await page.goto(`${stack.mg.url}/?refresh=1`);
   assert.equal(res?.status(), 200);
   await inPage('the first refresh', 'Number(document.body.dataset.refreshed ?? 0) >= 1');
-  assert.match((await page.locator('#usage-lines').textContent()) ?? '', new RegExp(`export GOPROXY=${mg.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`));
+  assert.match((await page.locator('#usage-lines').textContent()) ?? '', new RegExp(`export GOPROXY=${stack.mg.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`));
   assert.equal(await page.locator('#overview-error').isHidden(), true, await page.locator('#overview-error').textContent() ?? '');
   await page.locator('#requests-table tbody code', { hasText: escapePath(target.path) }).first().waitFor();
   await inPage('the cache tile', `!/^[–-]?$/.test(document.getElementById('tile-cache').textContent)`);
@@ -247,7 +230,7 @@ test('an endpoint that fails blanks only its own panel, with the status shown', 
     if (m.type() === 'error' && !/status of 500/.test(m.text())) errors.push(m.text());
   });
   await other.route('**/api/timeseries*', (route) => route.fulfill({ status: 500, contentType: 'text/plain', body: 'internal error (test)' }));
-  await other.goto(`${mg.url}/`);
+  await other.goto(`${stack.mg.url}/`);
   await other.locator('#charts-error', { hasText: 'HTTP 500' }).waitFor();
   await other.locator('#refresh-status', { hasText: '1 of 4 data sources failed' }).waitFor();
   assert.equal(await other.locator('#overview-error').isHidden(), true);
@@ -264,7 +247,7 @@ test('if the chart library does not load, only the charts panel says so', T, asy
     if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(m.text());
   });
   await other.route('**/dashboard/vendor/uPlot.iife.min.js', (route) => route.fulfill({ status: 404, contentType: 'text/plain', body: 'gone (test)' }));
-  await other.goto(`${mg.url}/`);
+  await other.goto(`${stack.mg.url}/`);
   await other.locator('#charts-error', { hasText: 'chart library' }).waitFor();
   await other.locator('#refresh-status', { hasText: '1 of 4 data sources failed' }).waitFor();
   assert.equal(await other.locator('#overview-error').isHidden(), true);

@@ -5,20 +5,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmod, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFixture, startSumdb, type SumdbServer } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
 import { runProcess } from '../support/process-runner.js';
 import type { DoctorReport } from '../../src/cli/doctor-run.js';
+import { useTestStack } from '../support/test-stack.js';
 
 const BIN = fileURLToPath(new URL('../../bin/modgate', import.meta.url));
 
-let work: string;
-let healthy: FileProxyServer;
-let sumdb: SumdbServer;
+// stack.upstream is the healthy file proxy.
+const stack = useTestStack({ name: 'doctor' });
 let slow: Server;
 let slowUrl: string;
 let downUrl: string;
@@ -30,10 +27,6 @@ async function listen(server: Server): Promise<string> {
 }
 
 before(async () => {
-  const fixture = await buildFixture();
-  work = await mkdtemp(join(tmpdir(), 'modgate-doctor-'));
-  healthy = await startFileProxy({ dir: fixture.proxyDir });
-  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
   slow = createServer(() => {
     // never answers: the doctor's timeout must fire
   });
@@ -42,7 +35,7 @@ before(async () => {
   downUrl = await listen(closed);
   await new Promise<void>((res) => closed.close(() => res()));
   // A module cache whose only file is two years old.
-  oldCache = join(work, 'modcache');
+  oldCache = join(stack.work, 'modcache');
   const f = join(oldCache, 'cache', 'download', 'example.com', 'm', '@v', 'v1.0.0.mod');
   await mkdir(join(f, '..'), { recursive: true });
   await writeFile(f, 'module example.com/m\n');
@@ -53,9 +46,6 @@ before(async () => {
 after(async () => {
   slow?.closeAllConnections();
   await new Promise<void>((res) => (slow ? slow.close(() => res()) : res()));
-  await healthy?.stop();
-  await sumdb?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
 });
 
 interface Case {
@@ -72,7 +62,7 @@ interface Case {
 
 let n = 0;
 async function runDoctor(c: Case): Promise<{ code: number; report: DoctorReport }> {
-  const dir = join(work, `case-${++n}`);
+  const dir = join(stack.work, `case-${++n}`);
   await mkdir(dir);
   const goEnv = { GOMODCACHE: join(dir, 'empty-modcache'), GOVERSION: 'go1.19.8', GOFLAGS: '', GOINSECURE: '', GOPRIVATE: '', GONOPROXY: '', GONOSUMDB: '', ...c.goEnv() };
   await writeFile(join(dir, 'goenv.json'), JSON.stringify(goEnv, null, '\t'));
@@ -89,7 +79,7 @@ async function runDoctor(c: Case): Promise<{ code: number; report: DoctorReport 
 const cases: Case[] = [
   {
     name: 'healthy proxy with fallback and a verifying checksum DB; an old cache is only info',
-    goEnv: () => ({ GOPROXY: `${healthy.url},direct`, GOSUMDB: sumdb.gosumdb, GOMODCACHE: oldCache }),
+    goEnv: () => ({ GOPROXY: `${stack.upstream.url},direct`, GOSUMDB: stack.sumdb.gosumdb, GOMODCACHE: oldCache }),
     exitCode: 0,
     ids: ['modcache-stale'],
     check: (r) => {
@@ -105,21 +95,21 @@ const cases: Case[] = [
   },
   {
     name: 'a closed port followed by "," is an error: the go command does not fall back',
-    goEnv: () => ({ GOPROXY: `${downUrl},${healthy.url}`, GOSUMDB: sumdb.gosumdb }),
+    goEnv: () => ({ GOPROXY: `${downUrl},${stack.upstream.url}`, GOSUMDB: stack.sumdb.gosumdb }),
     exitCode: 2,
     ids: ['proxy-down'],
     check: (r) => assert.deepEqual(r.mirrors.map((m) => m.state), ['down', 'ok']),
   },
   {
     name: 'a proxy slower than the timeout followed by "|" is a warning: the go command falls back',
-    goEnv: () => ({ GOPROXY: `${slowUrl}|${healthy.url}`, GOSUMDB: sumdb.gosumdb }),
+    goEnv: () => ({ GOPROXY: `${slowUrl}|${stack.upstream.url}`, GOSUMDB: stack.sumdb.gosumdb }),
     exitCode: 1,
     ids: ['proxy-timeout'],
     check: (r) => assert.deepEqual(r.mirrors.map((m) => `${m.state}${m.separator}`), ['timeout|', 'ok']),
   },
   {
     name: 'risky settings and a private requirement outside GOPRIVATE',
-    goEnv: () => ({ GOPROXY: healthy.url, GOSUMDB: 'off', GOFLAGS: '-mod=mod -insecure', GOINSECURE: 'git.example.org' }),
+    goEnv: () => ({ GOPROXY: stack.upstream.url, GOSUMDB: 'off', GOFLAGS: '-mod=mod -insecure', GOINSECURE: 'git.example.org' }),
     requires: ['corp.example.com/team/lib v1.0.0', 'git.acme.internal/x/y v0.1.0', 'golang.org/x/text v0.3.7'],
     exitCode: 1,
     ids: ['goproxy-no-fallback', 'gosumdb-off', 'goflags-insecure', 'goinsecure', 'private-module-leak', 'private-module-leak'],
@@ -132,7 +122,7 @@ const cases: Case[] = [
   },
   {
     name: 'GOPRIVATE covering the private requirement: no leak; GONOSUMDB broader than GOPRIVATE; GONOSUMCHECK ignored; checksum DB down',
-    goEnv: () => ({ GOPROXY: `${healthy.url},direct`, GOSUMDB: `${sumdb.vkey} ${downUrl}`, GOPRIVATE: 'corp.example.com', GONOPROXY: 'corp.example.com', GONOSUMDB: 'corp.example.com,github.com' }),
+    goEnv: () => ({ GOPROXY: `${stack.upstream.url},direct`, GOSUMDB: `${stack.sumdb.vkey} ${downUrl}`, GOPRIVATE: 'corp.example.com', GONOPROXY: 'corp.example.com', GONOSUMDB: 'corp.example.com,github.com' }),
     requires: ['corp.example.com/team/lib v1.0.0'],
     extraEnv: () => ({ GONOSUMCHECK: 'corp.example.com' }),
     exitCode: 2,
@@ -149,12 +139,12 @@ const cases: Case[] = [
     name: 'without a go binary the process environment is used',
     goEnv: () => ({}),
     noGo: true,
-    extraEnv: () => ({ GOPROXY: `${healthy.url}|direct`, GOSUMDB: 'off', GOMODCACHE: '/nonexistent/modcache' }),
+    extraEnv: () => ({ GOPROXY: `${stack.upstream.url}|direct`, GOSUMDB: 'off', GOMODCACHE: '/nonexistent/modcache' }),
     exitCode: 1,
     ids: ['gosumdb-off', 'go-unavailable'],
     check: (r) => {
       assert.equal(r.source, 'environment');
-      assert.equal(r.settings.GOPROXY, `${healthy.url}|direct`);
+      assert.equal(r.settings.GOPROXY, `${stack.upstream.url}|direct`);
       assert.equal(r.cache.exists, false);
     },
   },
@@ -172,7 +162,7 @@ for (const c of cases) {
 }
 
 test('doctor prints a mirror table and findings without --json', async () => {
-  const dir = join(work, 'human');
+  const dir = join(stack.work, 'human');
   await mkdir(dir);
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, MODGATE_DOCTOR_GO: join(dir, 'no-go'), GOPROXY: `${downUrl}`, GOSUMDB: 'off', GOMODCACHE: join(dir, 'mc') };
   const r = await runProcess(process.execPath, [BIN, 'doctor', '--timeout-ms', '1500'], { cwd: dir, env, timeoutMs: 60_000 });

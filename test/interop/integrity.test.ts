@@ -3,25 +3,22 @@
 // with a clean upstream after `,` the build succeeds from it and nothing bad is cached; without
 // one, the go command fails with modgate's message. Also: verification against Go's own checksum
 // database implementation, pollution events in the admin API and metrics.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildFixture, startSumdb, type Fixture, type FixtureModule, type SumdbServer } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
+import type { FixtureModule } from '../support/gohelper.js';
+import type { FileProxyServer } from '../support/file-proxy-server.js';
 import { createGoEnv, goModDownloadJson } from '../support/go-env.js';
-import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
+import type { ModgateProcess } from '../support/modgate-process.js';
 import { readZipEntries } from '../support/zip-tamper.js';
 import { buildZip } from '../../src/zip/zip-test-writer.js';
 import { escapePath, escapeVersion } from '../../src/module/escape.js';
+import { useTestStack } from '../support/test-stack.js';
 
-let fixture: Fixture;
-let sumdb: SumdbServer;
-let clean: FileProxyServer;
+// stack.upstream is the clean upstream; `polluted` serves the same fixture with one bad file per case.
+const stack = useTestStack({ name: 'integrity' });
 let polluted: FileProxyServer;
-let work: string;
-const procs: ModgateProcess[] = [];
 
 interface Case {
   readonly name: string;
@@ -80,55 +77,39 @@ const CASES: readonly Case[] = [
 let targets: FixtureModule[];
 
 before(async () => {
-  fixture = await buildFixture();
-  work = await mkdtemp(join(tmpdir(), 'modgate-integrity-'));
-  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  clean = await startFileProxy({ dir: fixture.proxyDir });
-  polluted = await startFileProxy({ dir: fixture.proxyDir });
-  targets = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '').slice(0, CASES.length);
+  polluted = await stack.startProxy(stack.fixture.proxyDir);
+  targets = stack.fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '').slice(0, CASES.length);
   assert.equal(targets.length, CASES.length);
   for (const [i, c] of CASES.entries()) {
     const m = targets[i]!;
     const rel = `/${escapePath(m.path)}/@v/${escapeVersion(m.selected)}.${c.file}`;
-    const bad = await c.make(await readFile(join(fixture.proxyDir, rel)), m);
+    const bad = await c.make(await readFile(join(stack.fixture.proxyDir, rel)), m);
     polluted.addFault({ match: rel, transform: () => bad });
   }
 });
 
-after(async () => {
-  for (const p of procs) await p.kill();
-  await clean?.stop();
-  await polluted?.stop();
-  await sumdb?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
-
-async function modgate(name: string, upstream: string): Promise<ModgateProcess> {
-  const p = await startModgate({ args: ['--cache-dir', join(work, name), '--upstream', upstream, '--sumdb', sumdb.gosumdb, '--admin-tokens', 'test-admin-token'] });
-  procs.push(p);
-  return p;
-}
+const modgate = (name: string, upstream: string): Promise<ModgateProcess> => stack.startModgate({ cache: name, upstream, args: ['--admin-tokens', 'test-admin-token'] });
 
 async function download(goproxy: string, target: string) {
-  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: sumdb.gosumdb, GOFLAGS: '-modcacherw' });
+  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: stack.sumdb.gosumdb, GOFLAGS: '-modcacherw' });
   try {
-    return await goModDownloadJson(await mkdtemp(join(work, 'dl-')), env, [target]);
+    return await goModDownloadJson(await mkdtemp(join(stack.work, 'dl-')), env, [target]);
   } finally {
     await env.cleanup();
   }
 }
 
 test('polluted first upstream after `,`: the go command gets verified bytes from the clean one; nothing bad is cached', async () => {
-  const mg = await modgate('with-clean', `${polluted.url},${clean.url}`);
-  const direct = await Promise.all(targets.map((m) => download(clean.url, `${m.path}@${m.selected}`)));
+  const mg = await modgate('with-clean', `${polluted.url},${stack.upstream.url}`);
+  const direct = await Promise.all(targets.map((m) => download(stack.upstream.url, `${m.path}@${m.selected}`)));
   for (const [i, c] of CASES.entries()) {
     const m = targets[i]!;
     const r = await download(mg.url, `${m.path}@${m.selected}`);
     assert.equal(r.code, 0, `${c.name}: ${r.stderr}`);
     assert.equal(r.modules[0]?.Sum, direct[i]!.modules[0]?.Sum, c.name);
     assert.equal(r.modules[0]?.GoModSum, direct[i]!.modules[0]?.GoModSum, c.name);
-    const cached = join(work, 'with-clean', escapePath(m.path), '@v', `${escapeVersion(m.selected)}.${c.file}`);
-    const original = join(fixture.proxyDir, escapePath(m.path), '@v', `${escapeVersion(m.selected)}.${c.file}`);
+    const cached = join(stack.work, 'with-clean', escapePath(m.path), '@v', `${escapeVersion(m.selected)}.${c.file}`);
+    const original = join(stack.fixture.proxyDir, escapePath(m.path), '@v', `${escapeVersion(m.selected)}.${c.file}`);
     assert.ok((await readFile(cached)).equals(await readFile(original)), `${c.name}: cached bytes differ from the clean upstream's`);
   }
   // Every refusal is an event (admin API) and counted (metrics).
@@ -161,7 +142,7 @@ test('polluted upstream alone: the go command fails with modgate\'s message; not
     const text = `${r.stderr}\n${r.modules.map((x) => x.Error ?? '').join('\n')}`;
     assert.match(text, c.message, `${c.name}:\n${text}`);
     if (c.file !== 'info') assert.ok(text.includes(polluted.url), `${c.name}: upstream not named:\n${text}`);
-    const dir = join(work, 'polluted-only', escapePath(m.path), '@v');
+    const dir = join(stack.work, 'polluted-only', escapePath(m.path), '@v');
     const files = await readdir(dir).catch(() => [] as string[]);
     assert.ok(!files.includes(`${escapeVersion(m.selected)}.${c.file}`), `${c.name}: refused bytes were cached`);
     assert.ok(!files.includes(`${escapeVersion(m.selected)}.zip`), `${c.name}: a zip was cached`);

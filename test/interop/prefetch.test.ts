@@ -1,70 +1,48 @@
 // Prefetch: a client's .mod miss makes modgate fetch the .mod (and .info) of the module's
 // requirements ahead of the client, through the same verified fill; the client's later requests
 // for them are hits, counted as used prefetches.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildFixture, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
-import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 import { waitFor } from '../support/wait-for.js';
 import { escapePath, escapeVersion } from '../../src/module/escape.js';
 import { parseGoMod } from '../../src/module/go-mod.js';
+import { useTestStack } from '../support/test-stack.js';
 
-let fixture: Fixture;
-let sumdb: SumdbServer;
-let upstream: FileProxyServer;
-let mg: ModgateProcess;
-let work: string;
-
-before(async () => {
-  fixture = await buildFixture();
-  work = await mkdtemp(join(tmpdir(), 'modgate-prefetch-'));
-  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  upstream = await startFileProxy({ dir: fixture.proxyDir });
-  mg = await startModgate({ args: ['--cache-dir', join(work, 'cache'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch-depth', '1'] });
-});
-
-after(async () => {
-  await mg?.kill();
-  await upstream?.stop();
-  await sumdb?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+const stack = useTestStack({ name: 'prefetch', modgate: { args: ['--prefetch-depth', '1'] } });
 
 const metric = async (outcome: string): Promise<number> => {
-  const text = await (await fetch(`${mg.url}/metrics`)).text();
+  const text = await (await fetch(`${stack.mg.url}/metrics`)).text();
   return Number(new RegExp(`^modgate_prefetch_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
 };
 
 test('requirements of a fetched .mod are fetched ahead of the client, and then served as hits', async () => {
   // viper requires many modules: a good fan-out.
-  const viper = fixture.manifest.modules.find((m) => m.path === 'github.com/spf13/viper')!;
+  const viper = stack.fixture.manifest.modules.find((m) => m.path === 'github.com/spf13/viper')!;
   const modRel = `/${escapePath(viper.path)}/@v/${escapeVersion(viper.selected)}.mod`;
-  const res = await fetch(mg.url + modRel);
+  const res = await fetch(stack.mg.url + modRel);
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('x-modgate-cache'), 'miss');
-  const requires = parseGoMod(await readFile(join(fixture.proxyDir, modRel), 'utf8')).require;
+  const requires = parseGoMod(await readFile(join(stack.fixture.proxyDir, modRel), 'utf8')).require;
   assert.ok(requires.length >= 5);
   const want = requires.map((r) => `/${escapePath(r.path)}/@v/${escapeVersion(r.version)}.mod`);
-  await waitFor('prefetched requirements', async () => want.every((w) => upstream.count(w) === 1));
+  await waitFor('prefetched requirements', async () => want.every((w) => stack.upstream.count(w) === 1));
   const wantInfo = requires.map((r) => `/${escapePath(r.path)}/@v/${escapeVersion(r.version)}.info`);
-  await waitFor('prefetched .info files', async () => wantInfo.every((w) => upstream.count(w) === 1));
+  await waitFor('prefetched .info files', async () => wantInfo.every((w) => stack.upstream.count(w) === 1));
   const expected = new Set([...want, ...wantInfo]).size;
   await waitFor('prefetch outcomes counted', async () => (await metric('fetched')) >= expected);
   assert.equal(await metric('fetched'), expected);
   assert.equal(await metric('error'), 0);
   // Depth 1: the requirements' own requirements were not fetched.
-  const second = parseGoMod(await readFile(join(fixture.proxyDir, want[0]!), 'utf8')).require.map((r) => `/${escapePath(r.path)}/@v/${escapeVersion(r.version)}.mod`);
-  for (const w of second.filter((x) => !want.includes(x) && x !== modRel)) assert.equal(upstream.count(w), 0, `${w} was prefetched beyond the depth`);
+  const second = parseGoMod(await readFile(join(stack.fixture.proxyDir, want[0]!), 'utf8')).require.map((r) => `/${escapePath(r.path)}/@v/${escapeVersion(r.version)}.mod`);
+  for (const w of second.filter((x) => !want.includes(x) && x !== modRel)) assert.equal(stack.upstream.count(w), 0, `${w} was prefetched beyond the depth`);
 
   for (const w of want.slice(0, 3)) {
-    const r = await fetch(mg.url + w);
+    const r = await fetch(stack.mg.url + w);
     assert.equal(r.status, 200);
     assert.equal(r.headers.get('x-modgate-cache'), 'hit');
   }
   assert.equal(await metric('used'), 3);
-  for (const w of want) assert.equal(upstream.count(w), 1, `${w} fetched twice`);
+  for (const w of want) assert.equal(stack.upstream.count(w), 1, `${w} fetched twice`);
 });

@@ -2,32 +2,26 @@
 // a go.sum the go command wrote), the upstream answers 500 to everything and the real go command
 // still builds the app and runs `go mod download all` through modgate — all from its cache — and the
 // module set prewarm fetched equals the set `go mod download -json all` lists.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFixture, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
 import { buildAndDownloadAll } from '../support/fixture-build.js';
-import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
+import type { ModgateProcess } from '../support/modgate-process.js';
 import { runProcess } from '../support/process-runner.js';
 import type { PrewarmReport } from '../../src/cli/prewarm-run.js';
+import { useTestStack } from '../support/test-stack.js';
 
 const BIN = fileURLToPath(new URL('../../bin/modgate', import.meta.url));
 
-let fixture: Fixture;
-let sumdb: SumdbServer;
-let upstream: FileProxyServer;
-let work: string;
+const stack = useTestStack({ name: 'prewarm' });
 /** What the go command itself needs, from a run straight against the upstream. */
 let direct: { downloadAll: string[]; goSum: string; goSumZips: string[]; goSumMods: string[] };
-const cleanups: Array<() => Promise<unknown>> = [];
 
 /** go build + go mod download -json all through goproxy in a fresh module cache. */
 async function goThrough(goproxy: string, name: string): Promise<{ downloadAll: string[]; goSum: string }> {
-  const r = await buildAndDownloadAll({ fixture, goproxy, gosumdb: sumdb.gosumdb, work, name });
+  const r = await buildAndDownloadAll({ fixture: stack.fixture, goproxy, gosumdb: stack.sumdb.gosumdb, work: stack.work, name });
   return { downloadAll: r.modules.map((m) => `${m.Path}@${m.Version}`).sort(), goSum: r.goSum };
 }
 
@@ -36,33 +30,25 @@ async function runPrewarm(args: string[]): Promise<{ code: number; report: Prewa
   return { code: r.code, report: JSON.parse(r.stdout) as PrewarmReport, stderr: r.stderr };
 }
 
-async function freshModgate(name: string): Promise<ModgateProcess> {
-  const m = await startModgate({ args: ['--cache-dir', join(work, name), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch', 'false'] });
-  cleanups.push(() => m.kill());
-  return m;
-}
+const freshModgate = (name: string): Promise<ModgateProcess> => stack.startModgate({ cache: name, args: ['--prefetch', 'false'] });
 
 const withFile = (r: PrewarmReport, kind: 'info' | 'mod' | 'zip'): string[] => r.modules.filter((m) => m.files[kind] !== undefined).map((m) => `${m.path}@${m.version}`).sort();
 
 /** With the upstream failing every request, the go command gets everything from modgate's cache. */
 async function assertServedFromCache(modgate: ModgateProcess, name: string): Promise<void> {
-  const removeFault = upstream.addFault({ match: /./, status: 500, body: 'upstream down for this test\n' });
-  upstream.clearRequests();
+  const removeFault = stack.upstream.addFault({ match: /./, status: 500, body: 'upstream down for this test\n' });
+  stack.upstream.clearRequests();
   try {
     const cached = await goThrough(modgate.url, name);
     assert.deepEqual(cached.downloadAll, direct.downloadAll);
-    assert.deepEqual(upstream.requests.filter((p) => /\.(info|mod|zip)$/.test(p)), [], 'modgate asked the upstream for immutable files');
+    assert.deepEqual(stack.upstream.requests.filter((p) => /\.(info|mod|zip)$/.test(p)), [], 'modgate asked the upstream for immutable files');
   } finally {
     removeFault();
   }
 }
 
 before(async () => {
-  fixture = await buildFixture();
-  work = await mkdtemp(join(tmpdir(), 'modgate-prewarm-'));
-  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  upstream = await startFileProxy({ dir: fixture.proxyDir });
-  const d = await goThrough(upstream.url, 'direct');
+  const d = await goThrough(stack.upstream.url, 'direct');
   const lines = d.goSum.split('\n').filter((l) => l !== '').map((l) => l.split(' '));
   direct = {
     ...d,
@@ -72,16 +58,10 @@ before(async () => {
   assert.ok(direct.downloadAll.length >= 40, `go mod download all listed ${direct.downloadAll.length} modules`);
 });
 
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-  await upstream?.stop();
-  await sumdb?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
 
 test('prewarm from go.mod fetches exactly the build list (.info/.mod/.zip) and the go.mod files of the pruned graph', async () => {
   const modgate = await freshModgate('cache-gomod');
-  const { code, report, stderr } = await runPrewarm([join(fixture.appDir, 'go.mod'), '--proxy', modgate.url, '--concurrency', '6']);
+  const { code, report, stderr } = await runPrewarm([join(stack.fixture.appDir, 'go.mod'), '--proxy', modgate.url, '--concurrency', '6']);
   assert.equal(code, 0, `prewarm failed: ${stderr}\n${JSON.stringify(report.failures, null, 2)}`);
   assert.equal(report.ok, true);
   assert.equal(report.totals.all.failed, 0);
@@ -97,7 +77,7 @@ test('prewarm from go.mod fetches exactly the build list (.info/.mod/.zip) and t
   await assertServedFromCache(modgate, 'after-gomod');
 
   // A second run finds everything in modgate's cache.
-  const again = await runPrewarm([join(fixture.appDir, 'go.mod'), '--proxy', modgate.url]);
+  const again = await runPrewarm([join(stack.fixture.appDir, 'go.mod'), '--proxy', modgate.url]);
   assert.equal(again.code, 0);
   assert.equal(again.report.totals.all.fetched, 0);
   assert.equal(again.report.totals.all.cached, report.totals.all.fetched);
@@ -105,7 +85,7 @@ test('prewarm from go.mod fetches exactly the build list (.info/.mod/.zip) and t
 
 test('prewarm from a go.sum the go command wrote, in a fresh cache', async () => {
   const modgate = await freshModgate('cache-gosum');
-  const goSum = join(work, 'go.sum');
+  const goSum = join(stack.work, 'go.sum');
   await writeFile(goSum, direct.goSum);
   const { code, report, stderr } = await runPrewarm([goSum, '--proxy', modgate.url]);
   assert.equal(code, 0, `prewarm failed: ${stderr}`);

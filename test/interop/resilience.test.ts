@@ -1,56 +1,30 @@
 // Upstream fallback with the go command's `,`/`|` semantics, single-flight, stale-on-error, and
 // crash safety (SIGKILL mid-download), each driven over real ports with the real go command.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildFixture, startSumdb, type Fixture, type FixtureModule, type SumdbServer } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
+import type { FixtureModule } from '../support/gohelper.js';
+import type { FileProxyServer } from '../support/file-proxy-server.js';
 import { createGoEnv, goModDownloadJson } from '../support/go-env.js';
 import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 import { escapePath, escapeVersion } from '../../src/module/escape.js';
+import { useTestStack } from '../support/test-stack.js';
 
-let fixture: Fixture;
-let sumdb: SumdbServer;
-let upstream: FileProxyServer;
-let work: string;
-let mods: FixtureModule[];
-const cleanups: Array<() => Promise<unknown>> = [];
+const stack = useTestStack({ name: 'resilience' });
 
-before(async () => {
-  fixture = await buildFixture();
-  work = await mkdtemp(join(tmpdir(), 'modgate-resilience-'));
-  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  upstream = await startFileProxy({ dir: fixture.proxyDir });
-  mods = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '');
-  assert.ok(mods.length >= 10);
-});
+before(() => assert.ok(stack.mods.length >= 10));
 
-after(async () => {
-  for (const c of cleanups.reverse()) await c();
-  await upstream?.stop();
-  await sumdb?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+/** A modgate with its own cache dir `name` and only the given upstream arguments. */
+const modgateWith = (name: string, args: string[]): Promise<ModgateProcess> => stack.startModgate({ cache: name, upstream: null, args });
 
-async function modgateWith(name: string, args: string[]): Promise<ModgateProcess> {
-  const m = await startModgate({ args: ['--cache-dir', join(work, name), '--sumdb', sumdb.gosumdb, ...args] });
-  cleanups.push(() => m.kill());
-  return m;
-}
-
-async function proxyOn(dir: string): Promise<FileProxyServer> {
-  const p = await startFileProxy({ dir });
-  cleanups.push(() => p.stop());
-  return p;
-}
+const proxyOn = (dir: string): Promise<FileProxyServer> => stack.startProxy(dir);
 
 /** `go mod download -json path@version...` in a fresh module cache. */
 async function download(goproxy: string, targets: string[]) {
-  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: sumdb.gosumdb, GOFLAGS: '-modcacherw' });
+  const env = await createGoEnv({ GOPROXY: goproxy, GOSUMDB: stack.sumdb.gosumdb, GOFLAGS: '-modcacherw' });
   try {
-    const dir = await mkdtemp(join(work, 'dl-'));
+    const dir = await mkdtemp(join(stack.work, 'dl-'));
     return await goModDownloadJson(dir, env, targets);
   } finally {
     await env.cleanup();
@@ -61,19 +35,19 @@ const target = (m: FixtureModule) => `${m.path}@${m.selected}`;
 const zipUrl = (m: FixtureModule) => `/${escapePath(m.path)}/@v/${escapeVersion(m.selected)}.zip`;
 
 test('`,` falls through a 404-ing upstream; `|` falls through a 500 and a timeout', async () => {
-  const empty = await proxyOn(await mkdtemp(join(work, 'empty-')));
-  const failing = await proxyOn(await mkdtemp(join(work, 'failing-')));
+  const empty = await proxyOn(await mkdtemp(join(stack.work, 'empty-')));
+  const failing = await proxyOn(await mkdtemp(join(stack.work, 'failing-')));
   failing.addFault({ match: '/', status: 500, body: 'internal trouble\n' });
-  const slow = await proxyOn(fixture.proxyDir);
+  const slow = await proxyOn(stack.fixture.proxyDir);
   slow.setDelay(30_000);
   const cases: Array<[string, string[]]> = [
-    ['comma-404', [`--upstream`, `${empty.url},${upstream.url}`]],
-    ['pipe-500', [`--upstream`, `${failing.url}|${upstream.url}`]],
-    ['pipe-timeout', [`--upstream`, `${slow.url}|${upstream.url}`, '--upstream-timeout-ms', '300', '--upstream-retries', '0']],
+    ['comma-404', [`--upstream`, `${empty.url},${stack.upstream.url}`]],
+    ['pipe-500', [`--upstream`, `${failing.url}|${stack.upstream.url}`]],
+    ['pipe-timeout', [`--upstream`, `${slow.url}|${stack.upstream.url}`, '--upstream-timeout-ms', '300', '--upstream-retries', '0']],
   ];
   for (const [name, args] of cases) {
     const m = await modgateWith(name, args);
-    const mod = mods[cases.findIndex((c) => c[0] === name)]!;
+    const mod = stack.mods[cases.findIndex((c) => c[0] === name)]!;
     const r = await download(m.url, [target(mod)]);
     assert.equal(r.code, 0, `${name}: ${r.stderr}`);
     assert.equal(r.modules[0]?.Version, mod.selected);
@@ -83,10 +57,10 @@ test('`,` falls through a 404-ing upstream; `|` falls through a 500 and a timeou
 });
 
 test('`,` after a 500 stops: the go command shows modgate\'s message naming the upstream', async () => {
-  const failing = await proxyOn(await mkdtemp(join(work, 'failing2-')));
+  const failing = await proxyOn(await mkdtemp(join(stack.work, 'failing2-')));
   failing.addFault({ match: '/', status: 500, body: 'database on fire\n' });
-  const m = await modgateWith('comma-500', ['--upstream', `${failing.url},${upstream.url}`, '--upstream-retries', '0']);
-  const mod = mods[3]!;
+  const m = await modgateWith('comma-500', ['--upstream', `${failing.url},${stack.upstream.url}`, '--upstream-retries', '0']);
+  const mod = stack.mods[3]!;
   const r = await download(m.url, [target(mod)]);
   assert.notEqual(r.code, 0);
   const text = `${r.stderr}\n${r.modules.map((x) => x.Error ?? '').join('\n')}`;
@@ -96,11 +70,11 @@ test('`,` after a 500 stops: the go command shows modgate\'s message naming the 
 });
 
 test('single-flight: 50 concurrent requests for one cold zip make one upstream request', async () => {
-  const m = await modgateWith('singleflight', ['--upstream', upstream.url]);
-  const mod = mods[4]!;
+  const m = await modgateWith('singleflight', ['--upstream', stack.upstream.url]);
+  const mod = stack.mods[4]!;
   const path = zipUrl(mod);
-  upstream.addFault({ match: path, delayMs: 300, times: 1 });
-  const before = upstream.count(path);
+  stack.upstream.addFault({ match: path, delayMs: 300, times: 1 });
+  const before = stack.upstream.count(path);
   const bodies = await Promise.all(
     Array.from({ length: 50 }, async () => {
       const res = await fetch(m.url + path);
@@ -108,15 +82,15 @@ test('single-flight: 50 concurrent requests for one cold zip make one upstream r
       return Buffer.from(await res.arrayBuffer());
     }),
   );
-  assert.equal(upstream.count(path) - before, 1);
-  const expected = await readFile(join(fixture.proxyDir, path));
+  assert.equal(stack.upstream.count(path) - before, 1);
+  const expected = await readFile(join(stack.fixture.proxyDir, path));
   for (const b of bodies) assert.ok(b.equals(expected));
 });
 
 test('stale-on-error: with the upstream gone, list is still served and marked stale', async () => {
-  const own = await proxyOn(fixture.proxyDir);
+  const own = await proxyOn(stack.fixture.proxyDir);
   const m = await modgateWith('stale', ['--upstream', own.url, '--list-ttl-seconds', '0', '--upstream-retries', '0']);
-  const mod = mods[5]!;
+  const mod = stack.mods[5]!;
   const url = `${m.url}/${escapePath(mod.path)}/@v/list`;
   const first = await fetch(url);
   assert.equal(first.status, 200);
@@ -133,17 +107,17 @@ test('stale-on-error: with the upstream gone, list is still served and marked st
 });
 
 test('crash safety: SIGKILL mid-download leaves nothing partial; after restart the go command succeeds', async () => {
-  const victims = mods.slice(6, 14);
+  const victims = stack.mods.slice(6, 14);
   const cacheName = 'crash';
   let release!: () => void;
   const allStarted = new Promise<void>((r) => (release = r));
   const started = new Set<string>();
-  const own = await proxyOn(fixture.proxyDir);
+  const own = await proxyOn(stack.fixture.proxyDir);
   own.setHandler((req, res, next) => {
     const p = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
     if (!p.endsWith('.zip')) return next();
     // Send headers and half the body, then stall until the process is killed.
-    void readFile(join(fixture.proxyDir, p)).then((bytes) => {
+    void readFile(join(stack.fixture.proxyDir, p)).then((bytes) => {
       res.writeHead(200, { 'content-type': 'application/zip', 'content-length': bytes.length });
       res.write(bytes.subarray(0, bytes.length >> 1));
       started.add(p);
@@ -158,18 +132,18 @@ test('crash safety: SIGKILL mid-download leaves nothing partial; after restart t
 
   // No zip of a victim is visible in the cache.
   for (const v of victims) {
-    const files = await readdir(join(work, cacheName, escapePath(v.path), '@v')).catch(() => [] as string[]);
+    const files = await readdir(join(stack.work, cacheName, escapePath(v.path), '@v')).catch(() => [] as string[]);
     assert.ok(!files.includes(`${escapeVersion(v.selected)}.zip`), `${v.path}: partial zip visible`);
   }
   own.setHandler(null);
-  const restarted = await startModgate({ args: ['--cache-dir', join(work, cacheName), '--upstream', own.url, '--sumdb', sumdb.gosumdb] });
-  cleanups.push(() => restarted.kill());
+  const restarted = await startModgate({ args: ['--cache-dir', join(stack.work, cacheName), '--upstream', own.url, '--sumdb', stack.sumdb.gosumdb] });
+  stack.defer(() => restarted.kill());
   // Leftover temp files were swept at start.
-  const tmpLeft = await readdir(join(work, cacheName, '.modgate', 'tmp')).catch(() => [] as string[]);
+  const tmpLeft = await readdir(join(stack.work, cacheName, '.modgate', 'tmp')).catch(() => [] as string[]);
   assert.deepEqual(tmpLeft, []);
   const r = await download(restarted.url, victims.map(target));
   assert.equal(r.code, 0, r.stderr);
-  const direct = await download(upstream.url, victims.map(target));
+  const direct = await download(stack.upstream.url, victims.map(target));
   assert.deepEqual(r.modules.map((x) => x.Sum).sort(), direct.modules.map((x) => x.Sum).sort());
   await restarted.stop();
 });
@@ -191,7 +165,7 @@ async function rawGet(base: string, path: string): Promise<{ status: number; bod
 }
 
 test('traversal attempts over a real socket get 4xx and never a file outside the cache', async () => {
-  const m = await modgateWith('traversal', ['--upstream', upstream.url]);
+  const m = await modgateWith('traversal', ['--upstream', stack.upstream.url]);
   const secret = '/etc/passwd';
   const attempts = [
     '/../../../../etc/passwd',
@@ -211,8 +185,8 @@ test('traversal attempts over a real socket get 4xx and never a file outside the
 });
 
 test('SIGTERM: an in-flight download is aborted cleanly after the grace period; nothing partial remains', async () => {
-  const own = await proxyOn(fixture.proxyDir);
-  const victim = mods[15]!;
+  const own = await proxyOn(stack.fixture.proxyDir);
+  const victim = stack.mods[15]!;
   let started!: () => void;
   const seen = new Promise<void>((r) => (started = r));
   own.setHandler((req, res, next) => {
@@ -229,8 +203,8 @@ test('SIGTERM: an in-flight download is aborted cleanly after the grace period; 
   assert.equal(code, 0);
   const status = await pending;
   assert.ok(status === 'failed' || status === 503, String(status));
-  const files = await readdir(join(work, name, escapePath(victim.path), '@v')).catch(() => [] as string[]);
+  const files = await readdir(join(stack.work, name, escapePath(victim.path), '@v')).catch(() => [] as string[]);
   assert.ok(!files.includes(`${escapeVersion(victim.selected)}.zip`));
-  const tmpLeft = await readdir(join(work, name, '.modgate', 'tmp')).catch(() => [] as string[]);
+  const tmpLeft = await readdir(join(stack.work, name, '.modgate', 'tmp')).catch(() => [] as string[]);
   assert.deepEqual(tmpLeft, []);
 });

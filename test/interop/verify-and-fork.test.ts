@@ -1,14 +1,12 @@
 // Checksum DB fork detection against Go's own checksum database (restarted with the same key and
 // a different history), verify-cache finding a file corrupted after the fact, and verify-gosum
 // flagging a tampered go.sum line (directly and through modgate's /sumdb/ proxy).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, rm, writeFile, appendFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFixture, startSumdb, type Fixture, type FixtureModule } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
+import { startSumdb, type FixtureModule } from '../support/gohelper.js';
 import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 import { startForwarder } from '../support/switchable-forwarder.js';
 import { runProcess } from '../support/process-runner.js';
@@ -16,42 +14,26 @@ import { runGoHashes } from '../support/go-hashes.js';
 import { readZipEntries } from '../support/zip-tamper.js';
 import { buildZip } from '../../src/zip/zip-test-writer.js';
 import { escapePath, escapeVersion } from '../../src/module/escape.js';
+import { useTestStack } from '../support/test-stack.js';
 
 const BIN = fileURLToPath(new URL('../../bin/modgate', import.meta.url));
-let fixture: Fixture;
-let upstream: FileProxyServer;
-let work: string;
-let mods: FixtureModule[];
-const stops: Array<() => Promise<unknown>> = [];
-
-before(async () => {
-  fixture = await buildFixture();
-  work = await mkdtemp(join(tmpdir(), 'modgate-verify-'));
-  upstream = await startFileProxy({ dir: fixture.proxyDir });
-  mods = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '');
-});
-
-after(async () => {
-  for (const s of stops.reverse()) await s();
-  await upstream?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+const stack = useTestStack({ name: 'verify', sumdb: false });
 
 const fileUrl = (base: string, m: FixtureModule, ext: string) => `${base}/${escapePath(m.path)}/@v/${escapeVersion(m.selected)}.${ext}`;
 const cli = (args: string[]) => runProcess(process.execPath, [BIN, ...args], { timeoutMs: 120_000 });
 
 test('a forked checksum database is refused, reported in /readyz and events, and the stored tree is kept', async () => {
-  const keyFile = join(work, 'sumdb.key');
-  const db1 = await startSumdb({ proxyDir: fixture.proxyDir, keyFile });
-  stops.push(() => db1.stop());
+  const keyFile = join(stack.work, 'sumdb.key');
+  const db1 = await startSumdb({ proxyDir: stack.fixture.proxyDir, keyFile });
+  stack.defer(() => db1.stop());
   const fwd = await startForwarder(db1.url);
-  stops.push(() => fwd.stop());
-  const cacheDir = join(work, 'fork-cache');
-  const args = ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', `${db1.vkey} ${fwd.url}`, '--admin-tokens', 'tok', '--prefetch', 'false'];
-  const [x, y, z] = [mods[0]!, mods[1]!, mods[2]!];
+  stack.defer(() => fwd.stop());
+  const cacheDir = join(stack.work, 'fork-cache');
+  const args = ['--cache-dir', cacheDir, '--upstream', stack.upstream.url, '--sumdb', `${db1.vkey} ${fwd.url}`, '--admin-tokens', 'tok', '--prefetch', 'false'];
+  const [x, y, z] = [stack.mods[0]!, stack.mods[1]!, stack.mods[2]!];
 
   let mg: ModgateProcess = await startModgate({ args });
-  stops.push(() => mg.kill());
+  stack.defer(() => mg.kill());
   for (const m of [x, y]) assert.equal((await fetch(fileUrl(mg.url, m, 'mod'))).status, 200);
   await mg.stop();
   const latestFile = join(cacheDir, 'sumdb', db1.name, 'latest');
@@ -61,13 +43,13 @@ test('a forked checksum database is refused, reported in /readyz and events, and
 
   // Same key, fresh history: the database now tells a different story about its past.
   await db1.stop();
-  const db2 = await startSumdb({ proxyDir: fixture.proxyDir, keyFile });
-  stops.push(() => db2.stop());
+  const db2 = await startSumdb({ proxyDir: stack.fixture.proxyDir, keyFile });
+  stack.defer(() => db2.stop());
   assert.equal(db2.vkey, db1.vkey);
   fwd.setTarget(db2.url);
 
   mg = await startModgate({ args });
-  stops.push(() => mg.kill());
+  stack.defer(() => mg.kill());
   const res = await fetch(fileUrl(mg.url, z, 'mod'));
   assert.equal(res.status, 502);
   assert.match(await res.text(), /fork|inconsistent/i);
@@ -79,7 +61,7 @@ test('a forked checksum database is refused, reported in /readyz and events, and
   assert.ok(events.events.length >= 1, `${evRes.status} ${JSON.stringify(events)} ${JSON.stringify(await readdir(join(cacheDir, ".modgate", "events")).catch((e: Error) => e.message))}`);
   assert.ok((await readFile(latestFile)).equals(verifiedTree), 'the stored verified tree was replaced');
   // Nothing new is accepted after a fork, even what the database would vouch for.
-  assert.equal((await fetch(fileUrl(mg.url, mods[3]!, 'mod'))).status, 502);
+  assert.equal((await fetch(fileUrl(mg.url, stack.mods[3]!, 'mod'))).status, 502);
   // What was verified before the fork is still served from the cache.
   assert.equal((await fetch(fileUrl(mg.url, x, 'mod'))).status, 200);
   const metrics = await (await fetch(`${mg.url}/metrics`)).text();
@@ -87,12 +69,12 @@ test('a forked checksum database is refused, reported in /readyz and events, and
 });
 
 test('verify-cache finds files corrupted on disk; --purge removes them; then it is clean', async () => {
-  const db = await startSumdb({ proxyDir: fixture.proxyDir });
-  stops.push(() => db.stop());
-  const cacheDir = join(work, 'verify-cache');
-  const mg = await startModgate({ args: ['--cache-dir', cacheDir, '--upstream', upstream.url, '--sumdb', db.gosumdb] });
-  stops.push(() => mg.kill());
-  const some = mods.slice(4, 8);
+  const db = await startSumdb({ proxyDir: stack.fixture.proxyDir });
+  stack.defer(() => db.stop());
+  const cacheDir = join(stack.work, 'verify-cache');
+  const mg = await startModgate({ args: ['--cache-dir', cacheDir, '--upstream', stack.upstream.url, '--sumdb', db.gosumdb] });
+  stack.defer(() => mg.kill());
+  const some = stack.mods.slice(4, 8);
   for (const m of some) assert.equal((await fetch(fileUrl(mg.url, m, 'zip'))).status, 200);
   await mg.stop();
   const flags = ['--cache-dir', cacheDir, '--sumdb', db.gosumdb];
@@ -123,21 +105,21 @@ test('verify-cache finds files corrupted on disk; --purge removes them; then it 
 });
 
 test('verify-gosum flags a tampered go.sum line, directly and through modgate\'s /sumdb/ proxy', async () => {
-  const db = await startSumdb({ proxyDir: fixture.proxyDir });
-  stops.push(() => db.stop());
-  const mg = await startModgate({ args: ['--cache-dir', join(work, 'gosum-cache'), '--upstream', upstream.url, '--sumdb', db.gosumdb] });
-  stops.push(() => mg.kill());
-  const chosen = mods.slice(8, 12);
+  const db = await startSumdb({ proxyDir: stack.fixture.proxyDir });
+  stack.defer(() => db.stop());
+  const mg = await startModgate({ args: ['--cache-dir', join(stack.work, 'gosum-cache'), '--upstream', stack.upstream.url, '--sumdb', db.gosumdb] });
+  stack.defer(() => mg.kill());
+  const chosen = stack.mods.slice(8, 12);
   const lines: string[] = [];
   for (const m of chosen) {
-    const h = await runGoHashes(fixture.proxyDir, m.path, m.selected);
+    const h = await runGoHashes(stack.fixture.proxyDir, m.path, m.selected);
     lines.push(`${m.path} ${m.selected} ${h.zip}`, `${m.path} ${m.selected}/go.mod ${h.mod}`);
   }
-  const good = join(work, 'good.sum');
+  const good = join(stack.work, 'good.sum');
   await writeFile(good, `${lines.join('\n')}\n`);
   const tampered = [...lines];
   tampered[2] = tampered[2]!.replace(/h1:.{4}/, 'h1:AAAA');
-  const bad = join(work, 'bad.sum');
+  const bad = join(stack.work, 'bad.sum');
   await writeFile(bad, `${tampered.join('\n')}\n`);
 
   const ok = await cli(['verify-gosum', good, '--sumdb', db.gosumdb]);

@@ -1,39 +1,25 @@
 // `--workers N`: N processes share the port and the cache; the go command downloads through them;
 // a worker that dies is replaced; SIGTERM stops them all gracefully.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { buildFixture, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
-import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
 import { createGoEnv, goModDownloadJson } from '../support/go-env.js';
-import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 import { runProcess } from '../support/process-runner.js';
 import { waitFor } from '../support/wait-for.js';
 import { escapePath, escapeVersion } from '../../src/module/escape.js';
-
-let fixture: Fixture;
-let sumdb: SumdbServer;
-let upstream: FileProxyServer;
-let mg: ModgateProcess;
-let work: string;
+import { useTestStack } from '../support/test-stack.js';
 
 const childrenOf = async (pid: number): Promise<number[]> =>
   (await runProcess('pgrep', ['-P', String(pid)])).stdout.split('\n').filter((l) => l.trim() !== '').map(Number);
 
-before(async () => {
-  fixture = await buildFixture();
-  work = await mkdtemp(join(tmpdir(), 'modgate-workers-'));
-  sumdb = await startSumdb({ proxyDir: fixture.proxyDir });
-  upstream = await startFileProxy({ dir: fixture.proxyDir });
-  mg = await startModgate({ args: ['--cache-dir', join(work, 'cache'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--workers', '2'] });
-});
+const stack = useTestStack({ name: 'workers', modgate: { args: ['--workers', '2'] } });
 
-after(async () => {
-  if (mg) {
-    const kids = await childrenOf(mg.proc.pid!);
-    await mg.kill();
+// The workers must not outlive the test even if the primary was SIGKILLed: kill them after it.
+before(() =>
+  stack.defer(async () => {
+    const kids = await childrenOf(stack.mg.proc.pid!);
+    await stack.mg.kill();
     for (const k of kids) {
       try {
         process.kill(k, 'SIGKILL');
@@ -41,20 +27,17 @@ after(async () => {
         // already gone
       }
     }
-  }
-  await upstream?.stop();
-  await sumdb?.stop();
-  if (work) await rm(work, { recursive: true, force: true });
-});
+  }),
+);
 
 test('two workers serve the go command; a killed worker is replaced; SIGTERM stops all', async () => {
-  assert.match(mg.output(), /listening on http:\/\/127\.0\.0\.1:\d+ \(2 workers\)/);
-  const workers = await childrenOf(mg.proc.pid!);
+  assert.match(stack.mg.output(), /listening on http:\/\/127\.0\.0\.1:\d+ \(2 workers\)/);
+  const workers = await childrenOf(stack.mg.proc.pid!);
   assert.equal(workers.length, 2);
-  const mods = fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '').slice(0, 6);
-  const env = await createGoEnv({ GOPROXY: mg.url, GOSUMDB: sumdb.vkey, GOFLAGS: '-modcacherw' });
+  const mods = stack.fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '').slice(0, 6);
+  const env = await createGoEnv({ GOPROXY: stack.mg.url, GOSUMDB: stack.sumdb.vkey, GOFLAGS: '-modcacherw' });
   try {
-    const r = await goModDownloadJson(await mkdtemp(join(work, 'dl-')), env, mods.map((m) => `${m.path}@${m.selected}`));
+    const r = await goModDownloadJson(await mkdtemp(join(stack.work, 'dl-')), env, mods.map((m) => `${m.path}@${m.selected}`));
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.modules.length, mods.length);
   } finally {
@@ -62,26 +45,26 @@ test('two workers serve the go command; a killed worker is replaced; SIGTERM sto
   }
   process.kill(workers[0]!, 'SIGKILL');
   const replaced = await waitFor('a replacement worker', async () => {
-    const now = await childrenOf(mg.proc.pid!);
+    const now = await childrenOf(stack.mg.proc.pid!);
     return now.length === 2 && !now.includes(workers[0]!) ? now : undefined;
   });
   assert.ok(replaced.includes(workers[1]!));
   // Both (old and new) keep serving: many requests all succeed.
   const zipRel = `/${escapePath(mods[0]!.path)}/@v/${escapeVersion(mods[0]!.selected)}.zip`;
-  const want = await readFile(join(fixture.proxyDir, zipRel));
+  const want = await readFile(join(stack.fixture.proxyDir, zipRel));
   for (let i = 0; i < 20; i++) {
-    const res = await fetch(mg.url + zipRel);
+    const res = await fetch(stack.mg.url + zipRel);
     assert.equal(res.status, 200);
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(want));
   }
   // /metrics sums every worker: all 20 zip hits are counted whichever worker answers the scrape.
   for (let i = 0; i < 3; i++) {
-    const text = await (await fetch(`${mg.url}/metrics`)).text();
+    const text = await (await fetch(`${stack.mg.url}/metrics`)).text();
     assert.doesNotMatch(text, /metrics of worker \d+ only/);
     const hits = text.split('\n').filter((l) => l.startsWith('modgate_requests_total{') && l.includes('kind="zip"') && l.includes('result="hit"'));
     assert.ok(hits.reduce((n, l) => n + Number(l.split(' ').at(-1)), 0) >= 20, hits.join('\n'));
   }
-  const code = await mg.stop();
+  const code = await stack.mg.stop();
   assert.equal(code, 0);
-  assert.deepEqual(await childrenOf(mg.proc.pid!), []);
+  assert.deepEqual(await childrenOf(stack.mg.proc.pid!), []);
 });
