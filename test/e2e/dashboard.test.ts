@@ -5,7 +5,7 @@
 // removes the version (API and cache directory); a failing endpoint or chart library blanks only its
 // panel.
 import { waitFor } from '../support/wait-for.js';
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -82,7 +82,7 @@ function assertCleanPage(): void {
   assert.deepEqual(foreign, [], 'requests to hosts other than modgate');
 }
 
-before(async () => {
+stack.before(async () => {
   const usable = stack.mods;
   const multi = usable.find((m) => m.versions.length >= 2);
   assert.ok(multi, 'the fixture has no module with two versions');

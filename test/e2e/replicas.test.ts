@@ -3,7 +3,7 @@
 // builds through any replica; a purge on one is seen by all; and faults (a lock holder SIGKILLed
 // mid-fetch, an upstream reset mid-zip, Redis down and back, S3 down) never serve a partial or
 // unverified file.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ async function startReplica(name: string): Promise<ModgateProcess> {
   }));
 }
 
-before(async () => {
+stack.before(async () => {
   pool = stack.fixture.manifest.modules.flatMap((m) => m.versions.filter((v) => v !== m.selected).map((v) => ({ path: m.path, selected: v })));
   assert.ok(pool.length >= 32, `only ${pool.length} spare versions`);
   replicas = await Promise.all(['r1', 'r2', 'r3'].map(startReplica));

@@ -1,7 +1,7 @@
 // `modgate doctor` in fake environments: a stub `go` prints a chosen `go env -json`, and the
 // settings point at real loopback servers — a healthy file proxy and checksum database, a proxy
 // that never answers (beyond --timeout-ms), a closed port — checking findings and exit codes.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +26,7 @@ async function listen(server: Server): Promise<string> {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-before(async () => {
+stack.before(async () => {
   slow = createServer(() => {
     // never answers: the doctor's timeout must fire
   });

@@ -15,7 +15,7 @@ const buildThrough = (goproxy: string, name: string, gosumdb = stack.sumdb.gosum
 
 const summary = (mods: GoModDownload[]) => mods.map((m) => `${m.Path}@${m.Version} ${m.Sum ?? '-'} ${m.GoModSum ?? '-'}`).sort();
 
-test('the go command builds the fixture app through , cold then warm, identical to going direct', async () => {
+test('the go command builds the fixture app through modgate, cold then warm, identical to going direct', async () => {
   assert.ok(stack.fixture.manifest.modules.length >= 50, `fixture has ${stack.fixture.manifest.modules.length} modules`);
   const direct = await buildThrough(stack.upstream.url, 'direct');
   stack.upstream.clearRequests();

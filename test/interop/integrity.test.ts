@@ -3,7 +3,7 @@
 // with a clean upstream after `,` the build succeeds from it and nothing bad is cached; without
 // one, the go command fails with modgate's message. Also: verification against Go's own checksum
 // database implementation, pollution events in the admin API and metrics.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -76,7 +76,7 @@ const CASES: readonly Case[] = [
 
 let targets: FixtureModule[];
 
-before(async () => {
+stack.before(async () => {
   polluted = await stack.startProxy(stack.fixture.proxyDir);
   targets = stack.fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '').slice(0, CASES.length);
   assert.equal(targets.length, CASES.length);

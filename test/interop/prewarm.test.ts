@@ -2,7 +2,7 @@
 // a go.sum the go command wrote), the upstream answers 500 to everything and the real go command
 // still builds the app and runs `go mod download all` through modgate — all from its cache — and the
 // module set prewarm fetched equals the set `go mod download -json all` lists.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,7 +47,7 @@ async function assertServedFromCache(modgate: ModgateProcess, name: string): Pro
   }
 }
 
-before(async () => {
+stack.before(async () => {
   const d = await goThrough(stack.upstream.url, 'direct');
   const lines = d.goSum.split('\n').filter((l) => l !== '').map((l) => l.split(' '));
   direct = {

@@ -1,6 +1,6 @@
 // Upstream fallback with the go command's `,`/`|` semantics, single-flight, stale-on-error, and
 // crash safety (SIGKILL mid-download), each driven over real ports with the real go command.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { useTestStack } from '../support/test-stack.js';
 
 const stack = useTestStack({ name: 'resilience' });
 
-before(() => assert.ok(stack.mods.length >= 10));
+stack.before(() => assert.ok(stack.mods.length >= 10));
 
 /** A modgate with its own cache dir `name` and only the given upstream arguments. */
 const modgateWith = (name: string, args: string[]): Promise<ModgateProcess> => stack.startModgate({ cache: name, upstream: null, args });

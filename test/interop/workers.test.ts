@@ -1,6 +1,6 @@
 // `--workers N`: N processes share the port and the cache; the go command downloads through them;
 // a worker that dies is replaced; SIGTERM stops them all gracefully.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ const childrenOf = async (pid: number): Promise<number[]> =>
 const stack = useTestStack({ name: 'workers', modgate: { args: ['--workers', '2'] } });
 
 // The workers must not outlive the test even if the primary was SIGKILLed: kill them after it.
-before(() =>
+stack.before(() =>
   stack.defer(async () => {
     const kids = await childrenOf(stack.mg.proc.pid!);
     await stack.mg.kill();

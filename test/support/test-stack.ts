@@ -57,6 +57,11 @@ export interface TestStack {
   goEnv(opts: GoEnvOptions): Promise<GoEnv>;
   /** runs fn in after(), before everything started earlier is stopped */
   defer(fn: () => Promise<unknown>): void;
+  /**
+   * Runs fn at the end of the stack's before(), once everything is started. Use this, not another
+   * root before(): node:test 20 starts the next root before() hook without awaiting the previous one.
+   */
+  before(fn: () => Promise<unknown> | void): void;
 }
 
 /**
@@ -66,6 +71,7 @@ export interface TestStack {
 export function useTestStack(opts: TestStackOptions): TestStack {
   const parts: Partial<Record<'fixture' | 'work' | 'upstream' | 'sumdb' | 's3' | 'redis' | 'mg' | 'mods', unknown>> = {};
   const cleanups: Array<() => Promise<unknown>> = [];
+  const setups: Array<() => Promise<unknown> | void> = [];
   const part = <T>(key: keyof typeof parts): T => {
     if (parts[key] === undefined) throw new Error(`test stack: ${key} is not started (not requested, or read before the stack's before() ran)`);
     return parts[key] as T;
@@ -105,6 +111,9 @@ export function useTestStack(opts: TestStackOptions): TestStack {
     defer(fn) {
       cleanups.push(fn);
     },
+    before(fn) {
+      setups.push(fn);
+    },
   };
 
   before(async () => {
@@ -129,6 +138,7 @@ export function useTestStack(opts: TestStackOptions): TestStack {
       const m = typeof opts.modgate === 'function' ? await opts.modgate(stack) : opts.modgate;
       parts.mg = await stack.startModgate(m);
     }
+    for (const fn of setups) await fn();
   });
 
   after(async () => {
