@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange, ObjectStat, StagedObject, Storage } from './storage.js';
 import { assertSafeKey } from './storage.js';
+import { makeDirs } from './make-dirs.js';
 import { storageError } from './storage-errors.js';
 
 const TMP_MARK = '.tmp-';
@@ -18,31 +19,10 @@ function isEnoent(err: unknown): boolean {
 }
 
 /**
- * mkdir -p that reports the real reason: Node's recursive mkdir can answer ENOENT when a parent
- * cannot be created (read-only or foreign filesystem); the first missing level is then created on
- * its own to get the operating system's own error (EROFS, EACCES...).
+ * mkdir -p that ends and reports the real reason (make-dirs.ts): Node's recursive mkdir spins
+ * forever where a parent refuses a child with ENOENT (under /proc) and hides EROFS/EACCES.
  */
-async function makeDir(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { recursive: true });
-  } catch (err) {
-    if (!isEnoent(err)) throw err;
-    let missing = dir;
-    for (;;) {
-      const parent = dirname(missing);
-      if (parent === missing) throw err;
-      try {
-        await stat(parent);
-        break;
-      } catch (e) {
-        if (!isEnoent(e)) throw e;
-        missing = parent;
-      }
-    }
-    await mkdir(missing); // throws the real reason; if it works after all, so may the rest
-    await mkdir(dir, { recursive: true });
-  }
-}
+const makeDir = makeDirs;
 
 export function createFsStorage(root: string): Storage {
   const pathOf = (key: string): string => {
