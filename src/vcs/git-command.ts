@@ -27,11 +27,18 @@ export interface GitResult {
   readonly stderr: string;
 }
 
-/** The base environment of every git run: no prompts, no askpass, no pager, C locale messages. */
+/** The variables modgate sets itself (its --git-config and credential entries): inherited ones are dropped. */
+const OWN_CONFIG_ENTRY = /^GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)$/;
+
+/**
+ * The base environment of every git run: no prompts, no askpass, no pager, C locale messages. The
+ * user's own git configuration (HOME, GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM) is
+ * kept, as the go command keeps it; only the entries modgate sets and repository selectors go.
+ */
 export function gitBaseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) {
-    if (k.startsWith('GIT_CONFIG_') || k === 'GIT_DIR' || k === 'GIT_WORK_TREE' || k === 'GIT_INDEX_FILE') delete env[k];
+    if (OWN_CONFIG_ENTRY.test(k) || k === 'GIT_DIR' || k === 'GIT_WORK_TREE' || k === 'GIT_INDEX_FILE') delete env[k];
   }
   Object.assign(env, {
     GIT_TERMINAL_PROMPT: '0',
