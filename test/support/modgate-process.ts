@@ -35,7 +35,13 @@ export async function startModgate(opts: StartModgateOptions): Promise<ModgatePr
   let pending = '';
   const exited = once(proc, 'exit');
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`modgate did not start within ${opts.timeoutMs ?? 20000} ms:\n${out}`)), opts.timeoutMs ?? 20000);
+    // Generous: on a loaded shared machine startup alone has taken over 10 s. A child that does not
+    // start is killed, so it cannot outlive the test.
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`modgate did not start within ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
       out += text;
