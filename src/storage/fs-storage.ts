@@ -2,7 +2,7 @@
 // Writes (and staging) go to a temp file in the target directory, are fsynced, then renamed into
 // place. Write failures are storage errors (storage-errors.ts) naming the real cause.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, unlink, copyFile } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat, unlink, copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
