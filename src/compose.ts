@@ -26,6 +26,7 @@ import { createTokenChecker } from './http/admin-auth.js';
 import { createAccessPolicy } from './http/access-policy.js';
 import { createEventLog } from './observe/event-log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
+import { noteSkippedUpstream } from './observe/flow-scope.js';
 
 /** The upstream chains for a config: URL upstreams, direct (git) mode, GONOPROXY routing. */
 function routingFor(config: Config, logger: Logger, metrics: Metrics, stats: RequestStats): Promise<Routing> {
@@ -51,6 +52,19 @@ function routingFor(config: Config, logger: Logger, metrics: Metrics, stats: Req
     },
     hedgeAfterMs: config.hedgeAfterMs,
     onHedge: (from, to) => metrics.hedges.inc({ from, to }),
+    breaker: {
+      failures: config.upstreamBreakerFailures,
+      coolDownMs: config.upstreamBreakerCoolDownMs,
+      onState: (name, state) => {
+        stats.recordCircuit(name, state);
+        metrics.circuitState.set({ upstream: name }, state === 'closed' ? 0 : state === 'open' ? 1 : 2);
+        logger.warn({ upstream: name, circuit: state }, `upstream circuit ${state}: ${name}`);
+      },
+      onSkip: (name) => {
+        noteSkippedUpstream(name);
+        metrics.circuitSkips.inc({ upstream: name });
+      },
+    },
     observe: (o) => {
       stats.recordUpstream(o.upstream, o.outcome, o.ms, o.error);
       metrics.upstreamFetches.inc({ upstream: o.upstream, kind: o.kind, outcome: o.outcome });
@@ -64,6 +78,8 @@ export interface RunningServer {
   readonly cache: ModuleCache;
   /** The base URL clients use (with the path prefix). */
   readonly url: string;
+  /** Where the cache lives (the storage's description: a directory or s3://BUCKET/PREFIX at ENDPOINT). */
+  readonly storage: string;
   /** Stops accepting, lets in-flight requests finish for up to graceMs, then aborts fills. */
   close(graceMs: number): Promise<void>;
 }
@@ -174,6 +190,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     app,
     cache,
     url,
+    storage: storage.description,
     async close(graceMs) {
       const timer = setTimeout(() => cache.abort('server shutting down'), graceMs);
       try {

@@ -139,9 +139,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   const route = opts.route ?? (() => chain);
 
   /** Runs a chain lookup for `path`, remembering not-found answers under `negKey`. */
-  async function fetchRemembering<T>(path: string, negKey: string, what: string, attempt: Parameters<UpstreamChain['run']>[1]): Promise<{ value: T; source: string }> {
+  async function fetchRemembering<T>(path: string, negKey: string, what: string, attempt: Parameters<UpstreamChain['run']>[1], stop?: AbortSignal): Promise<{ value: T; source: string }> {
     try {
-      return (await route(path).run(what, attempt, controller.signal)) as { value: T; source: string };
+      return (await route(path).run(what, attempt, stop ? AbortSignal.any([controller.signal, stop]) : controller.signal)) as { value: T; source: string };
     } catch (err) {
       if (isNotFound(err) || isModgateError(err, 'UPSTREAMS_OFF')) {
         const e = err as ModgateError;
@@ -256,11 +256,13 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   }
 
   /** Stages one upstream's zip in `store` (limited to MAX_ZIP_BYTES) and checks it. */
-  async function stageZip(store: Storage, u: Parameters<Parameters<UpstreamChain['run']>[1]>[0], path: string, version: string, signal: AbortSignal): Promise<{ staged: StagedObject; h1: string }> {
+  async function stageZip(store: Storage, u: Parameters<Parameters<UpstreamChain['run']>[1]>[0], path: string, version: string, signal: AbortSignal, metadata?: Promise<unknown>): Promise<{ staged: StagedObject; h1: string }> {
     const key = versionKey(path, version, 'zip');
     const body = await u.zip(path, version, signal);
     const staged = await store.stage(key, sizeLimited(body, MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), signal);
     try {
+      // The gate checks a zip only once its .info and .mod are stored (fetched concurrently).
+      await metadata;
       const { h1 } = await gate.checkZip({ path, version, source: u.name }, staged.path);
       return { staged, h1 };
     } catch (err) {
@@ -298,18 +300,22 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     return coordinator.run(key, async () => {
       const again = await storage.stat(key);
       if (again) return stat(again, 'hit', 'cache');
-      // A version is complete only with its .info and .mod: fetch them first (no-ops when cached).
-      await immutableSmall('info', path, version);
-      await immutableSmall('mod', path, version);
+      // A version is complete only with its .info and .mod: they are fetched alongside the zip
+      // (no-ops when cached), and the zip is checked only once both are stored (the recording gate
+      // reads the stored .mod) and made visible after that. If either fails, so does the zip fill.
+      const metadata = Promise.all([immutableSmall('info', path, version), immutableSmall('mod', path, version)]);
+      const stop = new AbortController();
+      metadata.catch((err: unknown) => stop.abort(err));
       const { value, source } = await fetchRemembering<{ staged: StagedObject; h1: string; stored: boolean }>(path, key, `${path}@${version}`, async (u, signal) => {
         try {
-          return { ...(await stageZip(storage, u, path, version, signal)), stored: true };
+          return { ...(await stageZip(storage, u, path, version, signal, metadata)), stored: true };
         } catch (err) {
           // The store cannot take it: fetch again into the pass-through area to serve it uncached.
           storageFailed('stage', key, err);
           return { ...(await stageZip(passThrough, u, path, version, signal)), stored: false };
         }
-      });
+      }, stop.signal);
+      await metadata;
       if (!value.stored) return passedThrough(value.staged, source);
       try {
         await storage.put(versionKey(path, version, 'ziphash'), Buffer.from(value.h1));

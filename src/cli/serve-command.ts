@@ -25,7 +25,7 @@ export function registerServe(program: Command): void {
       process.send?.({ type: 'listening', url: server.url } satisfies WorkerMessage);
     } else {
       process.stdout.write(`modgate listening on ${server.url}\n`);
-      logger.info({ url: server.url, upstream: describeProxyList(config.upstream), cacheDir: config.cacheDir }, 'listening');
+      logger.info({ url: server.url, upstream: describeProxyList(config.upstream), storage: server.storage }, 'listening');
     }
     let stopping = false;
     const stop = (signal: string) => {

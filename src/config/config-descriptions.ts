@@ -21,6 +21,8 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
   upstreamAttemptTimeoutMs: 'longest one upstream attempt may take, headers and whole body (ms; 0 = no limit)',
   upstreamMinBytesPerSecond: 'least upstream body rate in bytes/s over each rate window (0 = no minimum)',
   upstreamRateWindowMs: 'window the minimum upstream rate is measured over (ms)',
+  upstreamBreakerFailures: 'consecutive failures after which an HTTP upstream is skipped until its cool-down ends (0 = off)',
+  upstreamBreakerCoolDownMs: 'how long an open circuit skips its upstream before one probe is let through (ms)',
   upstreamRetries: 'retries after connection errors and 502/503/504',
   upstreamRetryBackoffMs: 'base retry backoff (ms)',
   sumdb: 'checksum databases (GOSUMDB syntax, comma-separated) or "off"',

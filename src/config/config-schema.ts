@@ -57,6 +57,13 @@ export const configSchema = z
     upstreamMinBytesPerSecond: z.number().int().min(0).default(1024),
     /** Length of the window the minimum rate is measured over (ms). */
     upstreamRateWindowMs: z.number().int().min(100).max(3_600_000).default(30_000),
+    /**
+     * Circuit breaker: after this many consecutive failures (connection errors, timeouts, 5xx) an
+     * HTTP upstream is skipped at once (a `|` chain moves on) until its cool-down ends; 0 = off.
+     */
+    upstreamBreakerFailures: z.number().int().min(0).max(1000).default(5),
+    /** How long an open circuit skips its upstream before one probe request is let through (ms). */
+    upstreamBreakerCoolDownMs: z.number().int().min(100).max(3_600_000).default(30_000),
     /** Retries of an idempotent upstream request after a connection error or 502/503/504. */
     upstreamRetries: z.number().int().min(0).max(10).default(2),
     /** Base backoff in milliseconds between retries (doubles each time, with jitter). */

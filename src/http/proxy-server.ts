@@ -13,9 +13,10 @@ import { clientErrorHandler, requestError } from './client-errors.js';
 import { withoutQuery } from './redact-url.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
+import { withFlowNotes, type FlowNotes } from '../observe/flow-scope.js';
 
 /** What one request did, for the request-flow log line. */
-export interface RequestFlow {
+export interface RequestFlow extends FlowNotes {
   kind?: string;
   module?: string;
   version?: string;
@@ -118,6 +119,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       status: reply.statusCode,
       bytes,
       latencyMs,
+      ...(f.skipped ? { skipped: f.skipped } : {}),
     };
     opts.onFlow?.(entry);
     const { time: _time, latencyMs: _latency, ...logged } = entry;
@@ -190,7 +192,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       opts.access.checkModule(parsed.path);
     }
     if ('version' in parsed) flow.version = parsed.version;
-    const obj = await lookup(opts.cache, parsed);
+    const obj = await withFlowNotes(flow, () => lookup(opts.cache, parsed));
     flow.cache = obj.cache;
     flow.source = obj.source;
     return sendObject(req, reply, parsed.kind, obj, {

@@ -10,6 +10,9 @@ export interface Metrics {
   readonly upstreamFetches: Counter<'upstream' | 'kind' | 'outcome'>;
   readonly upstreamDuration: Histogram<'upstream' | 'kind'>;
   readonly bytesFetched: Counter<'upstream'>;
+  /** Circuit breaker state per upstream: 0 closed, 1 open, 2 half-open (probing). */
+  readonly circuitState: Gauge<'upstream'>;
+  readonly circuitSkips: Counter<'upstream'>;
   readonly singleflightJoins: Counter;
   readonly verifications: Counter<'kind' | 'result'>;
   readonly pollutionEvents: Counter<'upstream' | 'kind'>;
@@ -51,6 +54,8 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
       registers,
     }),
     bytesFetched: new Counter({ name: 'modgate_bytes_fetched_total', help: 'Bytes fetched from upstreams', labelNames: ['upstream'], registers }),
+    circuitState: new Gauge({ name: 'modgate_upstream_circuit_state', help: 'Upstream circuit breaker state: 0 closed, 1 open (skipped), 2 half-open (one probe let through)', labelNames: ['upstream'], registers }),
+    circuitSkips: new Counter({ name: 'modgate_upstream_circuit_skips_total', help: 'Upstream calls skipped because the circuit was open', labelNames: ['upstream'], registers }),
     singleflightJoins: new Counter({
       name: 'modgate_singleflight_joins_total',
       help: 'Requests that joined a fill already in progress instead of fetching again',

@@ -13,6 +13,8 @@ export interface FlowEntry {
   readonly status: number;
   readonly bytes: number;
   readonly latencyMs: number;
+  /** Upstreams skipped because their circuit was open. */
+  readonly skipped?: readonly string[];
 }
 
 export interface SeriesPoint {
@@ -23,6 +25,8 @@ export interface SeriesPoint {
   readonly errors: number;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
+  /** Circuit breaker state (closed | open | half_open), when the upstream has a breaker. */
+  readonly circuit?: string;
 }
 
 export interface UpstreamHealth {
@@ -66,6 +70,7 @@ interface UpstreamState {
   lastError?: string;
   lastErrorAt?: string;
   latencies: number[];
+  circuit?: string;
 }
 
 export function percentile(sorted: readonly number[], p: number): number | null {
@@ -81,6 +86,8 @@ export interface RequestStats {
   series(minutes: number): SeriesPoint[];
   recent(limit: number): FlowEntry[];
   upstreams(): UpstreamHealth[];
+  /** Records an upstream's circuit breaker state. */
+  recordCircuit(name: string, state: string): void;
 }
 
 export function createRequestStats(now: () => number = Date.now): RequestStats {
@@ -88,6 +95,12 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
   const recent: FlowEntry[] = [];
   const totals: Totals = { requests: 0, hits: 0, misses: 0, stale: 0, negative: 0, errors: 0 };
   const ups = new Map<string, UpstreamState>();
+
+  const upstreamState = (name: string): UpstreamState => {
+    let s = ups.get(name);
+    if (!s) ups.set(name, (s = { requests: 0, errors: 0, notFound: 0, latencies: [] }));
+    return s;
+  };
 
   const bucketFor = (t: number): Bucket => {
     const start = Math.floor(t / STEP_MS) * STEP_MS;
@@ -123,9 +136,11 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
       recent.push(e);
       if (recent.length > RECENT) recent.shift();
     },
+    recordCircuit(name, state) {
+      upstreamState(name).circuit = state;
+    },
     recordUpstream(name, outcome, ms, error) {
-      let s = ups.get(name);
-      if (!s) ups.set(name, (s = { requests: 0, errors: 0, notFound: 0, latencies: [] }));
+      const s = upstreamState(name);
       s.requests++;
       if (outcome === 'error') {
         s.errors++;
@@ -161,6 +176,7 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
           ...(s.lastErrorAt !== undefined ? { lastErrorAt: s.lastErrorAt } : {}),
           p50Ms: percentile(sorted, 50),
           p99Ms: percentile(sorted, 99),
+          ...(s.circuit !== undefined ? { circuit: s.circuit } : {}),
         };
       });
     },

@@ -9,6 +9,7 @@ import { observeUpstream, type FetchObservation } from './observed-upstream.js';
 import { createUpstreamChain, type ChainEntry, type UpstreamChain } from './upstream-chain.js';
 import { openUrlUpstream, type UpstreamSettings } from './upstream-kinds.js';
 import type { Upstream } from './upstream.js';
+import { withCircuitBreaker, type BreakerOptions } from './circuit-breaker.js';
 
 export interface Routing {
   /** The chain for a module path: private/noproxy paths go direct only. */
@@ -32,6 +33,8 @@ export interface RoutingOptions {
   readonly onHedge?: (from: string, to: string) => void;
   /** Receives one observation per upstream fetch (metrics, statistics). */
   readonly observe?: (o: FetchObservation) => void;
+  /** Circuit breaker of each network (http/https) upstream; onState is also called with 'closed' at start. */
+  readonly breaker?: BreakerOptions;
 }
 
 export async function createRouting(opts: RoutingOptions): Promise<Routing> {
@@ -45,7 +48,11 @@ export async function createRouting(opts: RoutingOptions): Promise<Routing> {
     opts.entries.map(async (e): Promise<ChainEntry> => {
       if (e.kind === 'off') return { upstream: 'off', fallBackOnError: false };
       if (e.kind === 'direct') return { upstream: await directUpstream(), fallBackOnError: e.fallBackOnError };
-      return { upstream: observed(await openUrlUpstream(e.url, opts.upstream)), fallBackOnError: e.fallBackOnError };
+      const upstream = observed(await openUrlUpstream(e.url, opts.upstream));
+      // The breaker sits outside the observation: a skipped call is no upstream fetch.
+      if (!opts.breaker || opts.breaker.failures <= 0 || !/^https?:/i.test(e.url)) return { upstream, fallBackOnError: e.fallBackOnError };
+      opts.breaker.onState?.(upstream.name, 'closed');
+      return { upstream: withCircuitBreaker(upstream, opts.breaker), fallBackOnError: e.fallBackOnError };
     }),
   );
   const { noproxy } = opts;

@@ -104,3 +104,77 @@ test('attempt deadline: a drip fast enough for the rate still ends at the deadli
   assert.match(r.text, /within 2000 ms \(attempt deadline\)/, r.text);
   assert.ok(r.text.includes(drip.url), r.text);
 });
+
+test('circuit breaker: with `hang|file://mirror` only the first cold requests wait; later ones skip the dead upstream', async () => {
+  const hang = await startFileProxy({ dir: fixture.proxyDir });
+  hang.setHandler(() => undefined); // accepts and never answers
+  cleanups.push(() => hang.stop());
+  const mirror = pathToFileURL(fixture.proxyDir).href;
+  const timeoutMs = 1500;
+  const m = await startModgate({
+    args: ['--cache-dir', join(work, 'breaker'), '--sumdb', sumdb.gosumdb, '--upstream', `${hang.url}|${mirror}`, '--upstream-retries', '0',
+      '--upstream-timeout-ms', String(timeoutMs), '--upstream-breaker-failures', '2', '--upstream-breaker-cool-down-ms', '600000'],
+    env: { MODGATE_PREFETCH: 'false' },
+  });
+  cleanups.push(() => m.kill());
+  const [first, ...later] = [mods[4]!, mods[5]!, mods[6]!];
+  const r1 = await download(m.url, target(first));
+  assert.equal(r1.code, 0, r1.text);
+  // The first two cold files each waited for the timeout, then the circuit opened.
+  assert.equal(hang.requests.length, 2, hang.requests.join('\n'));
+  for (const mod of later) {
+    const r = await download(m.url, target(mod));
+    assert.equal(r.code, 0, r.text);
+    assert.equal(r.modules[0]?.Version, mod.selected);
+  }
+  assert.equal(hang.requests.length, 2, 'no request reached the dead upstream once its circuit was open');
+  const flows = m.logs.filter((l) => l.msg === 'request' && typeof l.module === 'string');
+  const waited = flows.filter((l) => l.module === first.path && (l.latency_ms as number) >= timeoutMs);
+  assert.equal(waited.length, 2, JSON.stringify(flows));
+  for (const mod of later) {
+    const lines = flows.filter((l) => l.module === mod.path && l.cache === 'miss');
+    assert.ok(lines.length >= 3, `${mod.path}: ${JSON.stringify(lines)}`);
+    for (const l of lines) {
+      assert.deepEqual(l.skipped, [hang.url], JSON.stringify(l));
+      assert.equal(l.source, mirror);
+      assert.ok((l.latency_ms as number) < timeoutMs, JSON.stringify(l));
+    }
+  }
+  const metrics = await (await fetch(`${m.url}/metrics`)).text();
+  assert.match(metrics, new RegExp(`modgate_upstream_circuit_state\\{upstream="${hang.url}"\\} 1`));
+  assert.match(metrics, new RegExp(`modgate_upstream_circuit_skips_total\\{upstream="${hang.url}"\\} [1-9]`));
+  const overview = (await (await fetch(`${m.url}/api/overview`)).json()) as { upstreams: Array<{ name: string; circuit?: string }> };
+  assert.equal(overview.upstreams.find((u) => u.name === hang.url)?.circuit, 'open');
+});
+
+test('a cold zip fetches its .info, .mod and .zip concurrently; the zip is stored after them', async () => {
+  const mod = mods[7]!;
+  const files = ['.info', '.mod', '.zip'].map((ext) => `/${escapePath(mod.path)}/@v/${escapeVersion(mod.selected)}${ext}`);
+  const held: Array<() => void> = [];
+  const arrived = new Set<string>();
+  let concurrent = false;
+  const proxy = await startFileProxy({ dir: fixture.proxyDir });
+  cleanups.push(() => proxy.stop());
+  // Holds the version's files until all three were asked for (released anyway after 5 s).
+  let fallback: NodeJS.Timeout | undefined;
+  const releaseAll = (): void => {
+    clearTimeout(fallback);
+    for (const next of held.splice(0)) next();
+  };
+  proxy.setHandler((req, _res, next) => {
+    const p = decodeURIComponent((req.url ?? '').split('?')[0] ?? '');
+    if (!files.includes(p)) return next();
+    arrived.add(p);
+    held.push(next);
+    if (arrived.size === files.length) {
+      concurrent = true;
+      releaseAll();
+    } else fallback ??= setTimeout(releaseAll, 5000);
+  });
+  const m = await modgateWith('concurrent', ['--upstream', proxy.url]);
+  const res = await fetch(m.url + files[2]);
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.ok(Buffer.from(await res.arrayBuffer()).length > 0);
+  assert.ok(concurrent, `the upstream saw ${[...arrived].join(', ')} one after another`);
+  for (const f of files) assert.equal(proxy.count(f), 1, f);
+});
