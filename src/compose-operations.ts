@@ -18,6 +18,8 @@ import { matchPrefixPatterns } from './module/patterns.js';
 import type { Operations, Overview } from './http/operations.js';
 import { clientUsage } from './http/client-usage.js';
 import { prewarm } from './cli/prewarm-run.js';
+import { startImportJob } from './bundle/import-job.js';
+import type { Readable } from 'node:stream';
 
 export interface OperationsParts {
   readonly ops: Operations;
@@ -52,6 +54,8 @@ export function createOperations(deps: {
   forked: () => Array<{ name: string; forked: boolean }> | 'off';
   stats: RequestStats;
   ownSumdb?: (() => NonNullable<Overview['ownSumdb']>) | undefined;
+  /** Checksum databases and a temp dir for bundle imports (none: no /admin/import). */
+  importer?: { databases: ReadonlyArray<{ name: string; vkey: string }>; tempDir: string };
 }): OperationsParts {
   const startedAt = Date.now();
   const { stats } = deps;
@@ -163,6 +167,22 @@ export function createOperations(deps: {
         }
       });
     },
+    ...(deps.importer && deps.importer.databases.length > 0
+      ? {
+          importBundle: (body: Readable) =>
+            startImportJob({
+              jobs,
+              storage: deps.storage,
+              databases: deps.importer!.databases,
+              tempDir: deps.importer!.tempDir,
+              body,
+              onImported: async (r) => {
+                for (const path of r.changedModules) await deps.purgeBus.publish(path);
+                if (r.status === 'imported') await deps.events.record('import', `imported an air-gap bundle: ${r.modules} module versions, ${r.written} files written`, { modules: r.modules, written: r.written, bytes: r.writtenBytes });
+              },
+            }),
+        }
+      : {}),
     gc(opts) {
       return inventory.gc({ maxBytes: opts.maxBytes ?? deps.config.gcMaxBytes, dryRun: opts.dryRun });
     },

@@ -14,6 +14,8 @@ import { createSumdbClient, type SumdbForkInfo } from './sumdb/sumdb-client.js';
 import { createMultiVerifier, type MultiVerifier, type SumdbHandle, type VerifiedHashes } from './sumdb/sumdb-verifier.js';
 import type { ProxyEntry } from './upstream/proxy-list.js';
 import { createSumdbTransport } from './upstream/sumdb-transport.js';
+import { createOfflineSumdbTransport } from './sumdb/offline-transport.js';
+import { isOffline } from './config/offline-mode.js';
 import { createBasicGate } from './cache/basic-gate.js';
 import { createVerifyingGate } from './cache/verifying-gate.js';
 import { createStorageSumdbStore } from './cache/storage-sumdb-store.js';
@@ -39,6 +41,8 @@ interface VerifierOptions {
   readonly onFork?: (db: string, info: SumdbForkInfo) => void;
   /** Store writes that failed (verification goes on from memory). */
   readonly onStorageFailure?: (f: StorageFailure) => void;
+  /** Offline (`--upstream off`): answer only from stored (imported) proofs. */
+  readonly offline?: boolean;
 }
 
 /** The clients of the databases behind one verifier. */
@@ -48,7 +52,9 @@ export function createVerifier(opts: VerifierOptions): MultiVerifier {
     client: createSumdbClient({
       name: db.name,
       vkey: db.vkey,
-      transport: createSumdbTransport({ name: db.name, explicitUrl: db.explicitUrl ? db.url : undefined, proxies: opts.proxies, timeoutMs: opts.timeoutMs }),
+      transport: opts.offline
+        ? createOfflineSumdbTransport(db.name)
+        : createSumdbTransport({ name: db.name, explicitUrl: db.explicitUrl ? db.url : undefined, proxies: opts.proxies, timeoutMs: opts.timeoutMs }),
       store: createStorageSumdbStore(opts.storage, db.name, opts.onStorageFailure ? { onStorageFailure: opts.onStorageFailure } : {}),
       ...(opts.onFork ? { onFork: (info: SumdbForkInfo) => opts.onFork!(db.name, info) } : {}),
     }),
@@ -73,6 +79,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
     timeoutMs: config.upstreamTimeoutMs,
     storage: deps.storage,
     ...(deps.onStorageFailure ? { onStorageFailure: deps.onStorageFailure } : {}),
+    offline: isOffline(config),
     onFork: (name, info) => {
       deps.metrics.sumdbForks.inc({ sumdb: name });
       deps.logger.error({ sumdb: name, older: info.olderNote, newer: info.newerNote }, `SECURITY: checksum database ${name} forked: ${info.message}`);

@@ -1,5 +1,6 @@
 // The only place that knows concrete classes: turns a frozen Config into running parts.
 import type { FastifyInstance } from 'fastify';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Config } from './config/config-schema.js';
 import { noproxyPatterns, nosumdbPatterns } from './config/effective-patterns.js';
@@ -27,9 +28,17 @@ import { createAccessPolicy } from './http/access-policy.js';
 import { createEventLog } from './observe/event-log.js';
 import { createMetrics, type Metrics } from './observe/metrics.js';
 import { noteSkippedUpstream } from './observe/flow-scope.js';
+import type { Storage } from './storage/storage.js';
+import { isOffline } from './config/offline-mode.js';
+import { createOfflineUpstream } from './cache/offline-upstream.js';
+import { createUpstreamChain } from './upstream/upstream-chain.js';
 
 /** The upstream chains for a config: URL upstreams, direct (git) mode, GONOPROXY routing. */
-function routingFor(config: Config, logger: Logger, metrics: Metrics, stats: RequestStats): Promise<Routing> {
+async function routingFor(config: Config, logger: Logger, metrics: Metrics, stats: RequestStats, storage: Storage): Promise<Routing> {
+  if (isOffline(config)) {
+    const offline = createUpstreamChain([{ upstream: createOfflineUpstream(storage), fallBackOnError: false }]);
+    return { publicChain: offline, route: () => offline, close: () => offline.close() };
+  }
   return createRouting({
     entries: config.upstream,
     noproxy: noproxyPatterns(config),
@@ -96,7 +105,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   const { storage } = scale;
   const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
   const stats = createRequestStats();
-  const routing = await routingFor(config, logger, metrics, stats);
+  const routing = await routingFor(config, logger, metrics, stats, storage);
   const chain = routing.publicChain;
   const events = createEventLog(storage, (e) => {
     if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream), kind: String(e.details.kind) });
@@ -136,6 +145,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     config,
     accessTimes,
     storage,
+    importer: { databases: config.sumdb === 'off' ? [] : config.sumdb.map((d) => ({ name: d.name, vkey: d.vkey })), tempDir: tmpdir() },
     cache,
     events,
     purgeBus: scale.purgeBus,

@@ -7,6 +7,7 @@ import { registerDoctor } from './doctor-command.js';
 import { registerVerify } from './verify-commands.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerSumdbCommands } from './sumdb-commands.js';
+import { registerBundleCommands } from './bundle-commands.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<void> {
   registerVerify(program);
   registerAdminCommands(program);
   registerSumdbCommands(program);
+  registerBundleCommands(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

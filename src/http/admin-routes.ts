@@ -103,6 +103,15 @@ export function adminRoutes(opts: AdminRoutesOptions) {
           const job = await ops.prewarm(text, baseUrlOf(req, opts.pathPrefix));
           return reply.code(202).send({ id: job.id });
         });
+        // An air-gap bundle, streamed (never buffered); 202 with the job id once it has been read.
+        admin.addContentTypeParser(['application/gzip', 'application/octet-stream'], (_req, payload, done) => done(null, payload));
+        admin.post('/import', async (req, reply) => {
+          if (!ops.importBundle) throw new ModgateError('NOT_FOUND', 'bundle import is not available on this server');
+          if (!req.body || typeof (req.body as { pipe?: unknown }).pipe !== 'function') {
+            throw new ModgateError('INVALID_REQUEST', 'send the bundle as the request body with Content-Type: application/gzip');
+          }
+          return reply.code(202).send(await ops.importBundle(req.body as import('node:stream').Readable));
+        });
         admin.get<{ Params: { id: string } }>('/jobs/:id', async (req) => {
           const job = ops.jobs.get(req.params.id);
           if (!job) throw new ModgateError('NOT_FOUND', `no job ${req.params.id}`);

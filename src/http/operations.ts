@@ -32,5 +32,7 @@ export interface Operations {
   refresh(path: string): Promise<{ module: string; list: string[]; latest?: string }>;
   /** Starts a prewarm job from a go.mod, a go.sum, or module@version lines. */
   prewarm(text: string, baseUrl: string): Promise<JobState>;
+  /** Starts importing an air-gap bundle from a request body; resolves once the body is read. */
+  importBundle?(body: import('node:stream').Readable): Promise<{ id: string }>;
   gc(opts: { maxBytes?: number | undefined; dryRun?: boolean | undefined }): Promise<GcResult>;
 }
