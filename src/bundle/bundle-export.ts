@@ -191,8 +191,8 @@ async function proveDatabase(db: ExportDatabase, versions: readonly WalkedVersio
     }
   };
   const found: Array<{ v: WalkedVersion; id: number; text: Buffer }> = [];
-  let head = await opts.source.latest(db.name);
-  let tree = open(head, 'latest signed tree');
+  let head: Buffer | undefined;
+  let tree: Tree = { n: 0, hash: Buffer.alloc(32) };
   let done = 0;
   for (const v of versions) {
     onRecord(done++, versions.length, `${v.path}@${v.version}`);
@@ -212,6 +212,18 @@ async function proveDatabase(db: ExportDatabase, versions: readonly WalkedVersio
     found.push({ v, id, text });
   }
   if (found.length === 0) return undefined;
+  // The newest tree head the source knows (lookups may have been answered from older trees).
+  const latest = await opts.source.latest(db.name).catch((err: unknown) => {
+    // An empty or unreachable source tree head: the records' own (verified) tree heads serve.
+    if (isNotFound(err) || (err instanceof ModgateError && err.code === 'SUMDB_ERROR')) return undefined;
+    throw err;
+  });
+  const latestTree = latest ? open(latest, 'latest signed tree') : undefined;
+  if (latest && latestTree && latestTree.n > tree.n) {
+    head = latest;
+    tree = latestTree;
+  }
+  if (!head) return fail('no signed tree head');
 
   const tileData = new Map<string, Buffer>();
   const reader: TileReader = {
