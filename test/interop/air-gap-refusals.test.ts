@@ -55,7 +55,7 @@ before(async () => {
   offDir = join(work, 'offline-storage');
   sumdb = await startSumdb({ proxyDir: fixture.proxyDir, keyFile: join(work, 'sumdb.key') });
   upstream = await startFileProxy({ dir: fixture.proxyDir });
-  connected = await startModgate({ args: ['--cache-dir', join(work, 'connected'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch', 'false'] });
+  connected = await startModgate({ timeoutMs: 90_000, args: ['--cache-dir', join(work, 'connected'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch', 'false'] });
   cleanups.push(() => connected.kill());
   await exportCli([join(fixture.appDir, 'go.mod'), '-o', join(work, 'b1.tgz')], connected.url);
   const first = await importCli(join(work, 'b1.tgz'), offDir);
@@ -81,7 +81,7 @@ test('incremental export (--since) uploaded to the admin API proves consistency 
   assert.equal(m2.sumdb[0]!.consistency?.size, b1Manifest.sumdb[0]!.size);
   assert.ok(m2.sumdb[0]!.size > b1Manifest.sumdb[0]!.size);
 
-  const offline = await startModgate({ args: ['--cache-dir', offDir, '--upstream', 'off', '--sumdb', sumdb.vkey, '--admin-tokens', TOKEN] });
+  const offline = await startModgate({ timeoutMs: 90_000, args: ['--cache-dir', offDir, '--upstream', 'off', '--sumdb', sumdb.vkey, '--admin-tokens', TOKEN] });
   cleanups.push(() => offline.kill());
   const [path] = extra.split('@') as [string];
   const listBefore = await request(`${offline.url}/${path}/@v/list`);
@@ -173,7 +173,7 @@ test('a tampered zip, a tampered record, a forged tree head and an inconsistent 
   // The same database key, a different tree (a fork): a second database instance, fresh state.
   const sumdb2 = await startSumdb({ proxyDir: fixture.proxyDir, keyFile: join(work, 'sumdb.key') });
   cleanups.push(() => sumdb2.stop());
-  const forkSide = await startModgate({ args: ['--cache-dir', join(work, 'fork-side'), '--upstream', upstream.url, '--sumdb', sumdb2.gosumdb, '--prefetch', 'false'] });
+  const forkSide = await startModgate({ timeoutMs: 90_000, args: ['--cache-dir', join(work, 'fork-side'), '--upstream', upstream.url, '--sumdb', sumdb2.gosumdb, '--prefetch', 'false'] });
   cleanups.push(() => forkSide.kill());
   const b1 = await readBundle(join(work, 'b1.tgz'));
   const first = [...b1.entries].find(([n, d]) => n.includes('/lookup/') && d.toString('utf8').startsWith('0\n'))!;

@@ -55,7 +55,7 @@ before(async () => {
   offDir = join(work, 'offline-storage');
   sumdb = await startSumdb({ proxyDir: fixture.proxyDir, keyFile: join(work, 'sumdb.key'), log: true });
   upstream = await startFileProxy({ dir: fixture.proxyDir });
-  connected = await startModgate({ args: ['--cache-dir', join(work, 'connected'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch', 'false'] });
+  connected = await startModgate({ timeoutMs: 90_000, args: ['--cache-dir', join(work, 'connected'), '--upstream', upstream.url, '--sumdb', sumdb.gosumdb, '--prefetch', 'false'] });
   cleanups.push(() => connected.kill());
   connectedSum = (await buildAndDownloadAll({ fixture, goproxy: connected.url, gosumdb: sumdb.vkey, work, name: 'connected-build' })).goSum;
 });
@@ -75,7 +75,7 @@ test('export → import → go build with --upstream off and GOSUMDB=<key>: same
   assert.equal(first.report.status, 'imported');
   assert.ok(first.report.written > 0);
 
-  const offline = await startModgate({ args: ['--cache-dir', offDir, '--upstream', 'off', '--sumdb', sumdb.vkey, '--admin-tokens', TOKEN] });
+  const offline = await startModgate({ timeoutMs: 90_000, args: ['--cache-dir', offDir, '--upstream', 'off', '--sumdb', sumdb.vkey, '--admin-tokens', TOKEN] });
   cleanups.push(() => offline.kill());
   upstream.clearRequests();
   sumdb.requests.length = 0;
