@@ -24,8 +24,8 @@ interface Entry {
 const ENTRIES: Entry[] = [
   { script: 'hit-throughput', args: [], timeoutS: 300 },
   { script: 'warm-build', args: [], timeoutS: 180 },
-  { script: 'cold-build', args: [], timeoutS: 240 },
-  { script: 'cold-build', args: ['--prefetch', 'false', '--rounds', '1'], timeoutS: 120 },
+  { script: 'cold-build', args: [], timeoutS: 900 },
+  { script: 'cold-build', args: ['--prefetch', 'false', '--rounds', '1'], timeoutS: 400 },
   { script: 'memory', args: [], timeoutS: 240 },
   { script: 'single-flight', args: [], timeoutS: 120 },
   { script: 'soak', args: [], timeoutS: 300 },

@@ -130,7 +130,15 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     freshness: scale.freshness,
     memoryCacheBytes: config.memoryCacheBytes,
     ...(config.prefetch
-      ? { prefetch: { concurrency: config.prefetchConcurrency, depth: config.prefetchDepth, onOutcome: (o: PrefetchOutcome) => metrics.prefetches.inc({ outcome: o }) } }
+      ? {
+          prefetch: {
+            concurrency: config.prefetchConcurrency,
+            depth: config.prefetchDepth,
+            zipDepth: config.prefetchZipDepth,
+            zipConcurrency: config.prefetchZipConcurrency,
+            onOutcome: (o: PrefetchOutcome) => metrics.prefetches.inc({ outcome: o }),
+          },
+        }
       : {}),
     zipRedirect: config.s3ZipRedirect,
     accessTimes,

@@ -23,6 +23,11 @@ export interface IntegrityGate {
   checkMod(subject: GateSubject, bytes: Buffer): Promise<{ readonly h1?: string }>;
   /** Checks a downloaded zip in a local file; returns its h1 hash. */
   checkZip(subject: GateSubject, file: string): Promise<{ readonly h1: string }>;
+  /**
+   * Starts, ahead of the bytes, what checking path@version will need (its checksum-database
+   * lookup), so that it runs while the upstream download does. Never throws; optional.
+   */
+  prepare?(path: string, version: string): void;
 }
 
 const TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

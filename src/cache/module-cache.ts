@@ -56,7 +56,14 @@ export interface ModuleCacheOptions {
   /** Bytes of small files (and zip metadata) kept in memory for hits (default 64 MiB; 0 = none). */
   readonly memoryCacheBytes?: number;
   /** Prefetch of requirements after a .mod miss (default off). */
-  readonly prefetch?: { readonly concurrency: number; readonly depth: number; readonly onOutcome?: (o: PrefetchOutcome) => void };
+  readonly prefetch?: {
+    readonly concurrency: number;
+    readonly depth: number;
+    /** Levels of requirements whose zips are prefetched below a zip (or list) a client asked for. */
+    readonly zipDepth?: number;
+    readonly zipConcurrency?: number;
+    readonly onOutcome?: (o: PrefetchOutcome) => void;
+  };
   /** Shared not-found answers (default: this process's memory). */
   readonly freshness?: FreshnessStore;
   /** Called with background revalidation failures (they never reach a client). */
@@ -165,12 +172,15 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     ? createPrefetcher({
         concurrency: opts.prefetch.concurrency,
         depth: opts.prefetch.depth,
+        ...(opts.prefetch.zipDepth !== undefined ? { zipDepth: opts.prefetch.zipDepth } : {}),
+        ...(opts.prefetch.zipConcurrency !== undefined ? { zipConcurrency: opts.prefetch.zipConcurrency } : {}),
         ...(opts.prefetch.onOutcome ? { onOutcome: opts.prefetch.onOutcome } : {}),
         fetch: async (kind, path, version, depthLeft) => {
-          const o = await immutableSmall(kind, path, version, depthLeft, true);
+          const o = kind === 'zip' ? await downloadZip(path, version, false, true) : await immutableSmall(kind, path, version, depthLeft, true);
           if (o.cache === 'miss') prefetcher?.markPrefetched(versionKey(path, version, kind));
           return o.cache === 'miss';
         },
+        goMod: async (path, version) => (await immutableSmall('mod', path, version, undefined, true)).body ?? Buffer.alloc(0),
       })
     : undefined;
 
@@ -189,6 +199,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     return coordinator.run(key, async () => {
       const again = await storage.get(key);
       if (again) return rememberBytes(key, again, 'hit', 'cache', true);
+      // The .mod's checksum-database lookup runs while the upstream answers (the go command asks
+      // for the .info just before the .mod, so it starts there too).
+      gate.prepare?.(path, version);
       const { value, source } = await fetchRemembering<Buffer>(path, key, `${path}@${version}`, async (u, signal) => {
         const subject = { path, version, source: u.name };
         if (file === 'info') {
@@ -280,8 +293,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     }
   }
 
-  async function downloadZip(path: string, version: string, vanishedOnce = false): Promise<CachedObject> {
+  async function downloadZip(path: string, version: string, vanishedOnce = false, byPrefetch = false): Promise<CachedObject> {
     const key = versionKey(path, version, 'zip');
+    if (!byPrefetch) prefetcher?.clientAsked(key);
     // A stored zip removed behind our back: forget what this process remembers about the module
     // and look again, once.
     const lookAgain = vanishedOnce
@@ -303,7 +317,8 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       // A version is complete only with its .info and .mod: they are fetched alongside the zip
       // (no-ops when cached), and the zip is checked only once both are stored (the recording gate
       // reads the stored .mod) and made visible after that. If either fails, so does the zip fill.
-      const metadata = Promise.all([immutableSmall('info', path, version), immutableSmall('mod', path, version)]);
+      gate.prepare?.(path, version); // the checksum lookup runs while the files download
+      const metadata = Promise.all([immutableSmall('info', path, version, undefined, byPrefetch), immutableSmall('mod', path, version, undefined, byPrefetch)]);
       const stop = new AbortController();
       metadata.catch((err: unknown) => stop.abort(err));
       const { value, source } = await fetchRemembering<{ staged: StagedObject; h1: string; stored: boolean }>(path, key, `${path}@${version}`, async (u, signal) => {
@@ -345,8 +360,13 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     await freshness.forgetPrefix(`${escapePath(path)}/@`);
   }
 
-  const list = (path: string, force = false) =>
-    refreshable(path, listKey(path), `${path}/@v/list`, (u, signal) => u.list(path, signal), () => undefined, force);
+  const list = async (path: string, force = false) => {
+    const o = await refreshable(path, listKey(path), `${path}/@v/list`, (u, signal) => u.list(path, signal), () => undefined, force);
+    // A list just fetched for a client: the go command's "latest" query asks next for the .info,
+    // .mod and zip of the version it picks from it.
+    if (o.cache === 'miss' && !force && o.body) prefetcher?.afterListFetched(path, o.body);
+    return o;
+  };
   const latest = (path: string, force = false) =>
     refreshable(path, latestKey(path), `${path}@latest`, (u, signal) => u.latest(path, signal), (b, source) => {
       checkInfo({ path, version: 'latest', source, query: true }, b);
@@ -383,7 +403,12 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     get prefetchPending() {
       return prefetcher?.pending ?? 0;
     },
-    zip: async (path, version) => touch(path, version, await downloadZip(path, version)),
+    async zip(path, version) {
+      const o = touch(path, version, await downloadZip(path, version));
+      // A build's next downloads are (mostly) this version's requirements.
+      prefetcher?.afterZipAsked(path, version);
+      return o;
+    },
     forget,
     abort(reason) {
       prefetcher?.clear();

@@ -49,6 +49,8 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
   prefetch: 'fetch the .mod/.info of a module\'s requirements ahead of the client',
   prefetchConcurrency: 'prefetches running at once',
   prefetchDepth: 'levels of the requirement graph to prefetch',
+  prefetchZipDepth: 'levels of requirements whose zips are prefetched below a zip a client asked for (0 = none)',
+  prefetchZipConcurrency: 'zip prefetches running at once',
   hedgeAfterMs: 'ask the next "|" upstream too when one has not answered within this many ms (0 = off)',
   workers: 'worker processes sharing the port (node:cluster)',
   logLevel: 'fatal|error|warn|info|debug|trace|silent',

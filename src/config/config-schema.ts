@@ -128,6 +128,10 @@ export const configSchema = z
     prefetchConcurrency: z.number().int().min(1).max(256).default(16),
     /** How many levels of the requirement graph to prefetch below a requested .mod. */
     prefetchDepth: z.number().int().min(0).max(10).default(2),
+    /** Levels of requirements whose zips are prefetched below a zip (or a fetched list's latest version) a client asked for; 0 = none. */
+    prefetchZipDepth: z.number().int().min(0).max(10).default(2),
+    /** How many zip prefetches run at once. */
+    prefetchZipConcurrency: z.number().int().min(1).max(64).default(4),
     /** After this many ms without an answer from an upstream followed by `|`, also ask the next one (hedging); 0 = off. */
     hedgeAfterMs: z.number().int().min(0).max(600_000).default(0),
     /** Worker processes sharing the port (node:cluster); 1 = this process only. */

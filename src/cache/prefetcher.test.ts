@@ -1,0 +1,88 @@
+// Prefetcher decisions in isolation: which files it fetches ahead, how deep, and what it skips.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createPrefetcher, latestFromList, type PrefetchKind } from './prefetcher.js';
+import { waitFor } from '../../test/support/wait-for.js';
+
+test('latestFromList picks what the go command\'s latest query picks', () => {
+  assert.equal(latestFromList(Buffer.from('v1.0.0\nv1.10.0\nv1.9.0\n')), 'v1.10.0');
+  assert.equal(latestFromList('v1.0.0\nv1.1.0-rc.1\n'), 'v1.0.0', 'a release beats a newer pre-release');
+  assert.equal(latestFromList('v1.1.0-rc.1\nv1.1.0-beta\n'), 'v1.1.0-rc.1', 'only pre-releases: the highest');
+  assert.equal(latestFromList('v2.0.0+incompatible\nv1.5.0\n'), 'v1.5.0', '+incompatible only when nothing else');
+  assert.equal(latestFromList('v2.0.0+incompatible\n'), 'v2.0.0+incompatible');
+  assert.equal(latestFromList('\nnot-a-version\nv1\n'), undefined, 'invalid and non-canonical lines are ignored');
+  assert.equal(latestFromList(''), undefined);
+});
+
+/** A prefetcher over fake go.mod files; records what it fetched. */
+function fixture(goMods: Record<string, string>, opts: { zipDepth: number; depth?: number }) {
+  const fetched: string[] = [];
+  const p = createPrefetcher({
+    concurrency: 4,
+    depth: opts.depth ?? 1,
+    zipDepth: opts.zipDepth,
+    zipConcurrency: 2,
+    fetch: async (kind: PrefetchKind, path, version) => {
+      fetched.push(`${kind} ${path}@${version}`);
+      return true;
+    },
+    goMod: async (path, version) => {
+      const m = goMods[`${path}@${version}`];
+      if (m === undefined) throw new Error(`no go.mod for ${path}@${version}`);
+      return Buffer.from(m);
+    },
+  });
+  const idle = () => waitFor('prefetches to finish', async () => p.pending === 0, 10_000, 5);
+  return { p, fetched, idle };
+}
+
+const mods = {
+  'example.com/a@v1.0.0': 'module example.com/a\n\ngo 1.17\n\nrequire (\n\texample.com/b v1.0.0\n\texample.com/c v1.2.0 // indirect\n)\n',
+  'example.com/b@v1.0.0': 'module example.com/b\n\nrequire example.com/d v0.1.0\n',
+  'example.com/d@v0.1.0': 'module example.com/d\n\nrequire example.com/e v0.1.0\n',
+  'example.com/c@v1.2.0': 'module example.com/c\n',
+};
+
+test('after a client asked for a zip: zips of direct requirements, down to zipDepth levels, never // indirect ones', async () => {
+  const { p, fetched, idle } = fixture(mods, { zipDepth: 2 });
+  p.afterZipAsked('example.com/a', 'v1.0.0');
+  await waitFor('two levels of zips', async () => fetched.length >= 2, 10_000, 5);
+  await idle();
+  assert.deepEqual(fetched.sort(), ['zip example.com/b@v1.0.0', 'zip example.com/d@v0.1.0']);
+  p.afterZipAsked('example.com/a', 'v1.0.0');
+  await idle();
+  assert.equal(fetched.length, 2, 'nothing is scheduled twice');
+});
+
+test('zipDepth 0 prefetches no zips; a lower version than one already asked for is skipped', async () => {
+  const none = fixture(mods, { zipDepth: 0 });
+  none.p.afterZipAsked('example.com/a', 'v1.0.0');
+  await none.idle();
+  assert.deepEqual(none.fetched, []);
+
+  const { p, fetched, idle } = fixture({ ...mods, 'example.com/x@v1.0.0': 'module example.com/x\n\nrequire example.com/b v0.9.0\n' }, { zipDepth: 1 });
+  p.afterZipAsked('example.com/b', 'v1.0.0'); // the build selected b v1.0.0
+  p.afterZipAsked('example.com/x', 'v1.0.0'); // x requires the older b v0.9.0
+  await waitFor('d prefetched', async () => fetched.includes('zip example.com/d@v0.1.0'), 10_000, 5);
+  await idle();
+  assert.ok(!fetched.includes('zip example.com/b@v0.9.0'), `superseded version fetched: ${fetched.join(', ')}`);
+});
+
+test('after a list was fetched: .info, .mod and zip of the version the latest query picks', async () => {
+  const { p, fetched, idle } = fixture(mods, { zipDepth: 1 });
+  p.afterListFetched('example.com/a', Buffer.from('v0.9.0\nv1.0.0\nv1.1.0-rc.1\n'));
+  await waitFor('the latest version and its requirement', async () => fetched.length >= 4, 10_000, 5);
+  await idle();
+  assert.deepEqual(fetched.sort(), ['info example.com/a@v1.0.0', 'mod example.com/a@v1.0.0', 'zip example.com/a@v1.0.0', 'zip example.com/b@v1.0.0']);
+  p.afterListFetched('example.com/empty', Buffer.from(''));
+  await idle();
+  assert.equal(fetched.length, 4, 'an empty list prefetches nothing');
+});
+
+test('after a .mod was fetched: .mod and .info of its requirements (direct and indirect), depth bounded', async () => {
+  const { p, fetched, idle } = fixture(mods, { zipDepth: 0, depth: 1 });
+  p.afterModFetched(Buffer.from(mods['example.com/a@v1.0.0']), 1);
+  await waitFor('requirements', async () => fetched.length >= 4, 10_000, 5);
+  await idle();
+  assert.deepEqual(fetched.sort(), ['info example.com/b@v1.0.0', 'info example.com/c@v1.2.0', 'mod example.com/b@v1.0.0', 'mod example.com/c@v1.2.0']);
+});
