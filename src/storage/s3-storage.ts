@@ -16,6 +16,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import pLimit from 'p-limit';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ModgateError } from '../errors/modgate-error.js';
 import type { ByteRange, ObjectStat, Storage } from './storage.js';
@@ -91,12 +92,18 @@ export function createS3Storage(opts: S3StorageOptions): S3Storage {
     region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1',
     forcePathStyle: opts.forcePathStyle ?? false,
     maxAttempts: opts.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: 5_000 },
+    // The connection timeout measures connecting only: commands queue in front (below), so none
+    // waits in the agent's socket queue while the timer runs (a burst then answers later, not 503).
+    requestHandler: { connectionTimeout: 5_000, httpAgent: { maxSockets: Infinity }, httpsAgent: { maxSockets: Infinity } },
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     // S3-compatible servers often reject the SDK's default trailing CRC checksums (aws-chunked bodies).
     ...(opts.endpoint ? { endpoint: opts.endpoint, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' } : {}),
   };
   const client = new S3Client(config);
+  // At most 64 S3 commands in flight; the rest wait here, where no SDK timer runs. A GET holds its
+  // slot until its response headers arrive, not while its body streams.
+  const limit = pLimit(64);
+  client.middlewareStack.add((next) => (args) => limit(() => next(args)), { step: 'initialize', name: 'modgateConcurrencyLimit' });
   const objectKey = (key: string): string => {
     assertSafeKey(key);
     return base ? `${base}/${key}` : key;
