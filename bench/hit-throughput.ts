@@ -16,12 +16,10 @@
 // Needs Debian packages nginx (or nginx-light), wrk and golang-go.
 import { join } from 'node:path';
 import { readdir, stat } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { withScope, type BenchScope } from './support/bench-scope.js';
 import { startBenchModgate } from './support/bench-modgate.js';
 import { startNginx } from './support/nginx-server.js';
-import { startGoFileServer, pinProcess } from './support/go-file-server.js';
+import { startGoFileServer, pinProcess, spawnPortServer } from './support/go-file-server.js';
 import { runWrk, type WrkResult } from './support/wrk-runner.js';
 import { listProxyFiles } from './support/fixture-files.js';
 import { get } from './support/net-util.js';
@@ -57,17 +55,8 @@ const show = (xs: WrkResult[]): string =>
   `${median(xs.map((x) => x.reqPerSec)).toFixed(0)} req/s, ${fmtBytes(median(xs.map((x) => x.bytesPerSec)))}/s`;
 
 /** Starts support/node-floor-server.mjs over root; it exits when our stdin pipe closes. */
-async function startNodeFloor(scope: BenchScope, root: string): Promise<{ url: string; pid: number }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'support', 'node-floor-server.mjs'), root], { stdio: ['pipe', 'pipe', 'inherit'] });
-  scope.trackPid(child.pid);
-  scope.defer(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
-  });
-  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
-  return { url: `http://127.0.0.1:${chunk.toString().trim()}`, pid: child.pid! };
+function startNodeFloor(scope: BenchScope, root: string): Promise<{ url: string; pid: number }> {
+  return spawnPortServer(scope, process.execPath, [join(import.meta.dirname, 'support', 'node-floor-server.mjs'), root]);
 }
 
 async function pinTree(pid: number): Promise<void> {

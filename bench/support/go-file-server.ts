@@ -22,6 +22,14 @@ export async function startGoFileServer(scope: BenchScope, root: string, cpus?: 
   });
   if (build.code !== 0) throw new Error(`building go-file-server: ${build.stderr}`);
   const [file, args] = cpus !== undefined ? ['taskset', ['-c', cpus, bin, root]] : [bin, [root]];
+  return spawnPortServer(scope, file, args);
+}
+
+/**
+ * Spawns a server that prints its loopback port on stdout and exits when its stdin closes; stopped
+ * (SIGTERM) when the scope ends.
+ */
+export async function spawnPortServer(scope: BenchScope, file: string, args: readonly string[]): Promise<GoFileServer> {
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   scope.trackPid(child.pid);
   scope.defer(async () => {
