@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test command (README, .ci/run): installs what is missing, type-checks, lints, builds,
-# then runs unit tests (src/**/*.test.ts) and integration/interop tests (test/**/*.test.ts).
+# checks the import rules (.dependency-cruiser.cjs), then runs unit tests (src/**/*.test.ts) and
+# integration/interop tests (test/**/*.test.ts).
 # Usage: scripts/test.sh [test files...]   (no files = everything)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +9,7 @@ bash scripts/ensure-deps.sh
 echo "== engines"; node scripts/check-engines.mjs
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint . --max-warnings 0
+echo "== import rules"; npx depcruise src bin --config .dependency-cruiser.cjs --output-type err
 echo "== build"; npx tsc -p tsconfig.build.json
 if [ $# -gt 0 ]; then files=("$@"); else
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)

@@ -17,7 +17,7 @@ import { sumdbRoutes } from './http/sumdb-routes.js';
 import { adminRoutes } from './http/admin-routes.js';
 import { apiRoutes } from './http/api-routes.js';
 import { dashboardRoutes } from './http/dashboard/dashboard-routes.js';
-import { createOperations } from './compose-operations.js';
+import { createOperations } from './service/operations-service.js';
 import { createOwnSumdb } from './compose-own-sumdb.js';
 import { createAdmission } from './cache/own-sumdb-admission.js';
 import { ownSumdbRoutes } from './http/own-sumdb-routes.js';

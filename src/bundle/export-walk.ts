@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { prewarmGoMod, prewarmGoSum, prewarmModule } from '../cli/prewarm-inputs.js';
-import type { Fetcher, FileKind, FileResult } from '../cli/prewarm-fetcher.js';
+import { prewarmGoMod, prewarmGoSum, prewarmModule } from '../service/prewarm-inputs.js';
+import type { Fetcher, FileKind, FileResult } from '../service/prewarm-fetcher.js';
 import type { ExportSource } from './export-source.js';
+import type { PrewarmInput } from '../service/prewarm-run.js';
 
-export type ExportInput =
-  | { readonly kind: 'go.mod' | 'go.sum'; readonly name: string; readonly text: string }
-  | { readonly kind: 'module'; readonly arg: string };
+export type ExportInput = PrewarmInput;
 
 export interface WalkedVersion {
   readonly path: string;
@@ -99,13 +98,13 @@ export async function walkInputs(opts: {
   const skipped: Array<{ module: string; reason: string }> = [];
   for (const input of opts.inputs) {
     try {
-      const o = input.kind === 'module' ? await prewarmModule(input.arg, fetcher)
+      const o = input.kind === 'module' ? await prewarmModule(input.name, fetcher)
         : input.kind === 'go.sum' ? await prewarmGoSum(input.text, input.name, fetcher)
-        : await prewarmGoMod(input.text, input.name, fetcher);
+        : await prewarmGoMod(input, fetcher);
       errors.push(...o.errors);
       skipped.push(...o.skipped);
     } catch (err) {
-      errors.push(`${input.kind === 'module' ? input.arg : input.name}: ${err instanceof Error ? err.message : String(err)}`);
+      errors.push(`${input.name}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
   return { versions, errors: [...new Set(errors)], skipped };

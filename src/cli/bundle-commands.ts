@@ -1,11 +1,9 @@
 // `modgate export` and `modgate import`: air-gap bundles (see docs/air-gap.md). Parses flags, runs
 // the bundle core, shows progress (bar or --json lines) and prints the summary; exit 1 on failure.
 import { createReadStream } from 'node:fs';
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { ModgateError } from '../errors/modgate-error.js';
 import type { ConfigKey } from '../config/config-schema.js';
 import { addConfigOptions, configFromFlags } from './config-options.js';
 import { bundleDatabases, createExportSource } from '../compose-bundle.js';
@@ -14,18 +12,11 @@ import { exportBundle, type ExportReport } from '../bundle/bundle-export.js';
 import { importBundle, type ImportReport } from '../bundle/bundle-import.js';
 import { parseManifest, type BundleManifest } from '../bundle/bundle-manifest.js';
 import { stageManifestOnly } from '../bundle/bundle-manifest-read.js';
-import type { ExportInput } from '../bundle/export-walk.js';
+import { readWalkInput } from './walk-input.js';
 import { createProgressOutput, formatBytes } from './bundle-progress.js';
 import { formatTable } from './output-table.js';
 
 const STORAGE_KEYS: readonly ConfigKey[] = ['cacheDir', 'storage', 's3Endpoint', 's3Region', 's3ForcePathStyle', 'sumdb', 'upstream', 'upstreamTimeoutMs'];
-
-async function readInput(input: string): Promise<ExportInput> {
-  const st = await stat(input).catch(() => undefined);
-  if (st?.isFile()) return { kind: basename(input).endsWith('.sum') ? 'go.sum' : 'go.mod', name: input, text: await readFile(input, 'utf8') };
-  if (input.includes('@') && !st) return { kind: 'module', arg: input };
-  throw new ModgateError('INVALID_REQUEST', `export: ${input}: not a file and not module@version`, { hint: 'pass go.mod or go.sum files, or module@version (e.g. golang.org/x/text@v0.14.0)' });
-}
 
 /** A --since argument: a manifest JSON file or a bundle (its manifest is read). Several merge. */
 async function readSince(files: readonly string[]): Promise<BundleManifest | undefined> {
@@ -105,7 +96,7 @@ export function registerBundleCommands(program: Command): void {
     let report: ExportReport;
     try {
       report = await exportBundle({
-        inputs: await Promise.all(inputs.map(readInput)),
+        inputs: await Promise.all(inputs.map((a) => readWalkInput('export', a))),
         source,
         databases,
         out: flags.output!,

@@ -1,6 +1,7 @@
 // The modgate CLI entry point: parses arguments, runs a command, prints its result or error.
 import { Command } from 'commander';
 import { ModgateError } from '../errors/modgate-error.js';
+import { APP_VERSION } from '../service/app-version.js';
 import { registerServe } from './serve-command.js';
 import { registerPrewarm } from './prewarm-command.js';
 import { registerDoctor } from './doctor-command.js';
@@ -11,7 +12,7 @@ import { registerBundleCommands } from './bundle-commands.js';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
-  program.name('modgate').description('A verifying, caching Go module proxy').version('0.1.0');
+  program.name('modgate').description('A verifying, caching Go module proxy').version(APP_VERSION);
   program.showHelpAfterError();
   // Options after a subcommand belong to it (so `purge --version v1.2.3` is not the program's --version).
   program.enablePositionalOptions();

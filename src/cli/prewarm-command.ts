@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ModgateError } from '../errors/modgate-error.js';
 import { formatJson, formatTable } from './output-table.js';
-import { prewarm, type PrewarmReport } from './prewarm-run.js';
+import { prewarm, type PrewarmReport } from '../service/prewarm-run.js';
+import { readWalkInput } from './walk-input.js';
 
 interface PrewarmFlags {
   proxy?: string;
@@ -50,7 +51,7 @@ export function registerPrewarm(program: Command): void {
       let report: PrewarmReport;
       try {
         report = await prewarm({
-          inputs,
+          inputs: await Promise.all(inputs.map((a) => readWalkInput('prewarm', a))),
           proxy: flags.proxy ?? '',
           concurrency: positiveInt('--concurrency', flags.concurrency, 1),
           retries: positiveInt('--retries', flags.retries, 0),

@@ -8,7 +8,7 @@ import { modulePathError } from '../module/check-path.js';
 import { checkVersion } from '../module/version.js';
 import type { EventLog, EventType } from '../observe/event-log.js';
 import type { TokenChecker } from './admin-auth.js';
-import type { Operations } from './operations.js';
+import type { Operations } from '../service/operations.js';
 import { baseUrlOf } from './api-routes.js';
 
 export interface AdminRoutesOptions {

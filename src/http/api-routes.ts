@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ModgateError } from '../errors/modgate-error.js';
 import { versionsNewestFirst } from '../cache/cache-inventory.js';
-import type { Operations } from './operations.js';
+import type { Operations } from '../service/operations.js';
 
 export function baseUrlOf(req: FastifyRequest, pathPrefix: string): string {
   const host = req.headers.host ?? 'localhost';

@@ -11,7 +11,7 @@ import { createProxyServer } from './proxy-server.js';
 import { adminRoutes } from './admin-routes.js';
 import { sumdbRoutes } from './sumdb-routes.js';
 import { createTokenChecker } from './admin-auth.js';
-import type { Operations } from './operations.js';
+import type { Operations } from '../service/operations.js';
 import { createEventLog } from '../observe/event-log.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { createModuleCache } from '../cache/module-cache.js';

@@ -11,20 +11,8 @@ import { TileSource } from './sumdb-tile-source.js';
 import { parseRecord, parseTree } from './tlog-note.js';
 
 /** Reads from the checksum database. `path` is relative to the database (`lookup/...`, `tile/...`, `latest`). */
-export interface SumdbTransport {
-  /** Throws ModgateError NOT_FOUND on 404/410, SUMDB_ERROR otherwise. */
-  get(path: string): Promise<Buffer>;
-}
-
-/** Persistence for verified database state; implemented over modgate's Storage. */
-export interface SumdbStore {
-  /** The data stored under key, or undefined if there is none. */
-  get(key: string): Promise<Buffer | undefined>;
-  put(key: string, data: Buffer): Promise<void>;
-  /** Atomically replace the latest verified tree note if it still equals `expected` (undefined = none); false if it changed meanwhile. */
-  swapLatest(expected: Buffer | undefined, next: Buffer): Promise<boolean>;
-  getLatest(): Promise<Buffer | undefined>;
-}
+export type { SumdbStore, SumdbTransport } from './sumdb-roles.js';
+import type { SumdbStore, SumdbTransport } from './sumdb-roles.js';
 
 /** What a detected fork looks like: the two signed notes that cannot both be true, and the proof. */
 export interface SumdbForkInfo {

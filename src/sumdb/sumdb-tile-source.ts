@@ -4,7 +4,7 @@
 
 import { HASH_SIZE } from './tlog.js';
 import { type Tile, type TileReader, tilePath } from './tlog-tile.js';
-import type { SumdbStore, SumdbTransport } from './sumdb-client.js';
+import type { SumdbStore, SumdbTransport } from './sumdb-roles.js';
 
 /** Tile data for the verifier client, cached in the store once authenticated. */
 export class TileSource {

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildAndDownloadAll } from '../support/fixture-build.js';
 import type { ModgateProcess } from '../support/modgate-process.js';
 import { runProcess } from '../support/process-runner.js';
-import type { PrewarmReport } from '../../src/cli/prewarm-run.js';
+import type { PrewarmReport } from '../../src/service/prewarm-run.js';
 import { useTestStack } from '../support/test-stack.js';
 
 const BIN = fileURLToPath(new URL('../../bin/modgate', import.meta.url));

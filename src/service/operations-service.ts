@@ -1,45 +1,31 @@
-// Composition of the operations side: request statistics, cache inventory (browse, purge, GC),
-// prewarm jobs (run through this server's own URL with the prewarm client), the overview.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Config } from './config/config-schema.js';
-import type { ModuleCache } from './cache/module-cache.js';
-import { createCacheInventory, type CacheInventory } from './cache/cache-inventory.js';
-import type { AccessTimes } from './cache/access-times.js';
-import { createJobRegistry } from './cache/job-registry.js';
-import { versionKey } from './cache/cache-keys.js';
-import type { PurgeBus } from './coordination/freshness-store.js';
-import type { EventLog } from './observe/event-log.js';
-import type { Logger } from './observe/logger.js';
-import type { RequestStats } from './observe/request-stats.js';
-import type { Storage } from './storage/storage.js';
-import { matchPrefixPatterns } from './module/patterns.js';
-import type { Operations, Overview } from './http/operations.js';
-import { clientUsage } from './http/client-usage.js';
-import { prewarm } from './cli/prewarm-run.js';
-import { startImportJob } from './bundle/import-job.js';
+// The operations service behind the dashboard and admin APIs: the overview, version details,
+// refresh, prewarm jobs (run through this server's own URL, so they fill the cache as a client
+// would), air-gap bundle imports, purge and GC through the cache inventory, and the scheduled GC
+// and inventory flush.
 import type { Readable } from 'node:stream';
+import type { Config } from '../config/config-schema.js';
+import type { ModuleCache } from '../cache/module-cache.js';
+import { createCacheInventory, type CacheInventory } from '../cache/cache-inventory.js';
+import type { AccessTimes } from '../cache/access-times.js';
+import { createJobRegistry } from '../cache/job-registry.js';
+import { versionKey } from '../cache/cache-keys.js';
+import type { PurgeBus } from '../coordination/freshness-store.js';
+import type { EventLog } from '../observe/event-log.js';
+import type { Logger } from '../observe/logger.js';
+import type { RequestStats } from '../observe/request-stats.js';
+import type { Storage } from '../storage/storage.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
+import type { Operations, Overview } from './operations.js';
+import { clientUsage } from './client-usage.js';
+import { inputsFromText, prewarm } from './prewarm-run.js';
+import { startImportJob } from '../bundle/import-job.js';
+import { APP_VERSION } from './app-version.js';
 
 export interface OperationsParts {
   readonly ops: Operations;
   readonly stats: RequestStats;
   readonly inventory: CacheInventory;
   close(): Promise<void>;
-}
-
-/** Writes a prewarm body to a file whose name tells prewarm what it is; returns the inputs. */
-async function prewarmInputs(text: string, dir: string): Promise<string[]> {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('//'));
-  if (/^module\s/m.test(text)) {
-    await writeFile(join(dir, 'go.mod'), text);
-    return [join(dir, 'go.mod')];
-  }
-  if (lines.every((l) => /^\S+ \S+ h1:\S+$/.test(l))) {
-    await writeFile(join(dir, 'go.sum'), text);
-    return [join(dir, 'go.sum')];
-  }
-  return lines;
 }
 
 export function createOperations(deps: {
@@ -97,7 +83,7 @@ export function createOperations(deps: {
       const db = deps.forked();
       const own = deps.ownSumdb?.();
       return {
-        version: '0.1.0',
+        version: APP_VERSION,
         startedAt: new Date(startedAt).toISOString(),
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         upstreams: stats.upstreams(),
@@ -143,28 +129,23 @@ export function createOperations(deps: {
       return { module: path, list, ...(latest !== undefined ? { latest } : {}) };
     },
     async prewarm(text, baseUrl) {
-      const dir = await mkdtemp(join(tmpdir(), 'modgate-prewarm-'));
-      const inputs = await prewarmInputs(text, dir);
+      const inputs = inputsFromText(text, 'request body');
       return jobs.start('prewarm', async (progress) => {
-        try {
-          const report = await prewarm({
-            inputs,
-            proxy: baseUrl,
-            concurrency: 8,
-            retries: 2,
-            timeoutMs: deps.config.upstreamTimeoutMs * 2,
-            onProgress: (p) => {
-              progress.set({ total: p.total, done: p.done });
-              if (p.last.status === 'failed') progress.error(`${p.last.path}@${p.last.version} .${p.last.kind}: ${p.last.reason ?? 'failed'}`);
-            },
-          });
-          progress.set({ failed: report.totals.all.failed });
-          for (const e of report.errors) progress.error(e);
-          await inventory.pin(`prewarm-${Date.now()}`, report.modules.map((m) => `${m.path}@${m.version}`));
-          return { totals: report.totals, modules: report.modules.length };
-        } finally {
-          await rm(dir, { recursive: true, force: true });
-        }
+        const report = await prewarm({
+          inputs,
+          proxy: baseUrl,
+          concurrency: 8,
+          retries: 2,
+          timeoutMs: deps.config.upstreamTimeoutMs * 2,
+          onProgress: (p) => {
+            progress.set({ total: p.total, done: p.done });
+            if (p.last.status === 'failed') progress.error(`${p.last.path}@${p.last.version} .${p.last.kind}: ${p.last.reason ?? 'failed'}`);
+          },
+        });
+        progress.set({ failed: report.totals.all.failed });
+        for (const e of report.errors) progress.error(e);
+        await inventory.pin(`prewarm-${Date.now()}`, report.modules.map((m) => `${m.path}@${m.version}`));
+        return { totals: report.totals, modules: report.modules.length };
       });
     },
     ...(deps.importer && deps.importer.databases.length > 0

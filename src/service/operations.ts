@@ -1,4 +1,4 @@
-// What the dashboard API and the admin API can ask of the running server (implemented in compose).
+// What the dashboard API and the admin API can ask of the running server (service/operations-service.ts).
 import type { CacheInventory, GcResult } from '../cache/cache-inventory.js';
 import type { JobRegistry, JobState } from '../cache/job-registry.js';
 import type { EventLog } from '../observe/event-log.js';

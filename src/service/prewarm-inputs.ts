@@ -1,8 +1,8 @@
-// What `modgate prewarm` fetches for each kind of input: a go.sum (exactly the files whose hashes
-// it holds), a go.mod (the go command's module graph: MVS with pruning, excludes, replacements),
-// or a module@version (that version's .info, .mod and .zip).
+// What prewarm fetches for each kind of input: a go.sum (exactly the files whose hashes it holds),
+// a go.mod (the go command's module graph: MVS with pruning, excludes, replacements), or a
+// module@version (that version's .info, .mod and .zip). Inputs are text, never file names.
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseGoMod, type GoModFile } from '../module/go-mod.js';
 import { parseGoSum } from '../module/go-sum.js';
 import { findReplacement, isPrunedGoVersion, loadModuleGraph, type ModSummary, type ModVersion } from '../module/mvs.js';
@@ -30,8 +30,8 @@ async function getAll(fetcher: Fetcher, m: ModVersion, kinds: readonly FileKind[
  * downloads the zip (modfetch.Download → .zip) and, through `go mod download` / `go list -m`, the
  * .info and .mod. So: /go.mod lines → .mod; zip lines → .info, .mod and .zip.
  */
-export async function prewarmGoSum(text: string, fileName: string, fetcher: Fetcher): Promise<InputOutcome> {
-  const entries = parseGoSum(text, fileName);
+export async function prewarmGoSum(text: string, name: string, fetcher: Fetcher): Promise<InputOutcome> {
+  const entries = parseGoSum(text, name);
   const jobs: Array<Promise<void>> = [];
   const modules = new Set<string>();
   for (const e of entries) {
@@ -67,8 +67,16 @@ function summarize(f: GoModFile, excluded: ReadonlySet<string>): ModSummary {
  * .zip of every module of the build list. Requirements on versions the main go.mod excludes are
  * dropped, as the go command drops them.
  */
-export async function prewarmGoMod(text: string, fileName: string, fetcher: Fetcher): Promise<InputOutcome> {
-  const main = parseGoMod(text, { strict: true, fileName });
+export interface GoModInput {
+  readonly text: string;
+  /** Shown in parse errors (a file name, or what the text came from). */
+  readonly name: string;
+  /** The directory the go.mod is in, for local-directory replacements; absent = they cannot be read. */
+  readonly dir?: string;
+}
+
+export async function prewarmGoMod(input: GoModInput, fetcher: Fetcher): Promise<InputOutcome> {
+  const main = parseGoMod(input.text, { strict: true, fileName: input.name });
   const excluded = new Set(main.exclude.map((x) => `${x.path}@${x.version}`));
   const skipped: Array<{ module: string; reason: string }> = [];
   const roots: ModVersion[] = [];
@@ -76,10 +84,11 @@ export async function prewarmGoMod(text: string, fileName: string, fetcher: Fetc
     if (excluded.has(`${r.path}@${r.version}`)) skipped.push({ module: `${r.path}@${r.version}`, reason: 'required by the main go.mod but excluded there (the go command drops the requirement)' });
     else roots.push({ path: r.path, version: r.version });
   }
-  const baseDir = dirname(resolve(fileName));
+  const baseDir = input.dir;
   const load = async (m: ModVersion): Promise<ModSummary> => {
     const rep = findReplacement(main.replace, m);
     if (rep && rep.new.version === '') {
+      if (baseDir === undefined) throw new Error(`replaced by local directory ${rep.new.path}, which cannot be read: the go.mod was given as text, not as a file`);
       const file = resolve(baseDir, rep.new.path, 'go.mod');
       return summarize(parseGoMod(await readFile(file, 'utf8'), { fileName: file }), excluded);
     }

@@ -1,14 +1,20 @@
-// `modgate prewarm`'s core: classifies the arguments, fetches what each needs through the proxy,
-// and returns a report (per module, per file kind, failures with reasons). It prints nothing.
-import { readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+// Prewarm's core (the `modgate prewarm` command and the admin API's prewarm job): fetches what each
+// input (go.mod text, go.sum text, module@version) needs through a proxy and returns a report (per
+// module, per file kind, failures with reasons). It reads no files and prints nothing.
 import { ModgateError } from '../errors/modgate-error.js';
 import { createFetcher, type FileKind, type FileResult, type FileStatus } from './prewarm-fetcher.js';
 import { prewarmGoMod, prewarmGoSum, prewarmModule, type InputOutcome } from './prewarm-inputs.js';
 
+export type InputKind = 'go.mod' | 'go.sum' | 'module';
+
+/** One input: a go.mod or go.sum as text (named for reports and errors), or module@version. */
+export type PrewarmInput =
+  | { readonly kind: 'go.mod'; readonly name: string; readonly text: string; readonly dir?: string }
+  | { readonly kind: 'go.sum'; readonly name: string; readonly text: string }
+  | { readonly kind: 'module'; readonly name: string };
+
 export interface PrewarmOptions {
-  /** go.mod / go.sum files and module@version arguments. */
-  readonly inputs: readonly string[];
+  readonly inputs: readonly PrewarmInput[];
   /** GOPROXY-protocol base URL (a modgate server, typically). */
   readonly proxy: string;
   readonly concurrency: number;
@@ -19,8 +25,6 @@ export interface PrewarmOptions {
   /** Called after each file with running counts (for a progress bar). */
   readonly onProgress?: (p: { readonly done: number; readonly total: number; readonly last: FileResult }) => void;
 }
-
-export type InputKind = 'go.mod' | 'go.sum' | 'module';
 
 export interface PrewarmModule {
   readonly path: string;
@@ -43,13 +47,15 @@ export interface PrewarmReport {
   readonly skipped: ReadonlyArray<{ readonly module: string; readonly reason: string }>;
 }
 
-async function classify(input: string): Promise<InputKind> {
-  const st = await stat(input).catch(() => undefined);
-  if (st?.isFile()) return basename(input).endsWith('.sum') ? 'go.sum' : 'go.mod';
-  if (input.includes('@') && !input.includes('/@') && !st) return 'module';
-  throw new ModgateError('INVALID_REQUEST', `prewarm: ${input}: not a file and not module@version`, {
-    hint: 'pass go.mod or go.sum files, or module@version (e.g. golang.org/x/text@v0.14.0)',
-  });
+/**
+ * The inputs a text names: a go.mod (it has a module directive), a go.sum (every line is
+ * `path version h1:...`), else module@version lines. `name` is shown in reports and errors.
+ */
+export function inputsFromText(text: string, name: string): PrewarmInput[] {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('//'));
+  if (/^module\s/m.test(text)) return [{ kind: 'go.mod', name: `${name} (go.mod)`, text }];
+  if (lines.length > 0 && lines.every((l) => /^\S+ \S+ h1:\S+$/.test(l))) return [{ kind: 'go.sum', name: `${name} (go.sum)`, text }];
+  return lines.map((l) => ({ kind: 'module', name: l }));
 }
 
 function validProxy(url: string): string {
@@ -69,7 +75,13 @@ const zero = (): Counts => ({ fetched: 0, cached: 0, failed: 0 });
 export async function prewarm(opts: PrewarmOptions): Promise<PrewarmReport> {
   if (opts.inputs.length === 0) throw new ModgateError('INVALID_REQUEST', 'prewarm: nothing to do', { hint: 'pass go.mod or go.sum files, or module@version' });
   const proxy = validProxy(opts.proxy);
-  const kinds = await Promise.all(opts.inputs.map(classify));
+  for (const input of opts.inputs) {
+    if (input.kind === 'module' && (!input.name.includes('@') || input.name.includes('/@'))) {
+      throw new ModgateError('INVALID_REQUEST', `prewarm: ${input.name}: not a file and not module@version`, {
+        hint: 'pass go.mod or go.sum files, or module@version (e.g. golang.org/x/text@v0.14.0)',
+      });
+    }
+  }
   let total = 0;
   let done = 0;
   const fetcher = createFetcher({
@@ -86,21 +98,18 @@ export async function prewarm(opts: PrewarmOptions): Promise<PrewarmReport> {
   try {
     await Promise.all(
       opts.inputs.map(async (input, i) => {
-        const kind = kinds[i];
-        if (kind === 'module') outcomes[i] = await prewarmModule(input, fetcher);
-        else {
-          const text = await readFile(input, 'utf8');
-          outcomes[i] = kind === 'go.sum' ? await prewarmGoSum(text, input, fetcher) : await prewarmGoMod(text, input, fetcher);
-        }
+        if (input.kind === 'module') outcomes[i] = await prewarmModule(input.name, fetcher);
+        else if (input.kind === 'go.sum') outcomes[i] = await prewarmGoSum(input.text, input.name, fetcher);
+        else outcomes[i] = await prewarmGoMod(input, fetcher);
       }),
     );
   } finally {
     await fetcher.close();
   }
-  return buildReport(proxy, opts.inputs, kinds, outcomes, fetcher.results());
+  return buildReport(proxy, opts.inputs, outcomes, fetcher.results());
 }
 
-function buildReport(proxy: string, inputs: readonly string[], kinds: readonly (InputKind | undefined)[], outcomes: readonly (InputOutcome | undefined)[], results: readonly FileResult[]): PrewarmReport {
+function buildReport(proxy: string, inputs: readonly PrewarmInput[], outcomes: readonly (InputOutcome | undefined)[], results: readonly FileResult[]): PrewarmReport {
   const modules = new Map<string, { path: string; version: string; files: Partial<Record<FileKind, FileStatus>> }>();
   const totals = { info: zero(), mod: zero(), zip: zero(), all: zero() };
   const failures: Array<{ module: string; file: FileKind; reason: string; attempts: number }> = [];
@@ -120,7 +129,7 @@ function buildReport(proxy: string, inputs: readonly string[], kinds: readonly (
   return {
     proxy,
     ok: failures.length === 0 && errors.length === 0,
-    inputs: inputs.map((input, i) => ({ input, kind: kinds[i] ?? 'module', modules: outcomes[i]?.modules ?? 0 })),
+    inputs: inputs.map((input, i) => ({ input: input.name, kind: input.kind, modules: outcomes[i]?.modules ?? 0 })),
     modules: sorted,
     totals,
     failures,
