@@ -11,6 +11,7 @@ import { createRouting, type Routing } from './upstream/upstream-routing.js';
 import { STATE_PREFIX } from './cache/cache-keys.js';
 import { createModuleCache, type ModuleCache, type StorageFailure } from './cache/module-cache.js';
 import { createAccessTimes } from './cache/access-times.js';
+import { objectsByKind } from './cache/cache-inventory.js';
 import type { PrefetchOutcome } from './cache/prefetcher.js';
 import { createProxyServer } from './http/proxy-server.js';
 import { sumdbRoutes } from './http/sumdb-routes.js';
@@ -33,6 +34,9 @@ import { isOffline } from './config/offline-mode.js';
 import { createOfflineUpstream } from './cache/offline-upstream.js';
 import { createUpstreamChain } from './upstream/upstream-chain.js';
 
+/** Where direct mode keeps its bare git mirrors. */
+const mirrorDirOf = (config: Config): string => resolve(config.gitMirrorDir || join(config.cacheDir, STATE_PREFIX, 'git'));
+
 /** The upstream chains for a config: URL upstreams, direct (git) mode, GONOPROXY routing. */
 async function routingFor(config: Config, logger: Logger, metrics: Metrics, stats: RequestStats, storage: Storage): Promise<Routing> {
   if (isOffline(config)) {
@@ -50,7 +54,7 @@ async function routingFor(config: Config, logger: Logger, metrics: Metrics, stat
       limits: { deadlineMs: config.upstreamAttemptTimeoutMs, minBytesPerSecond: config.upstreamMinBytesPerSecond, rateWindowMs: config.upstreamRateWindowMs },
     },
     direct: {
-      mirrorDir: resolve(config.gitMirrorDir || join(config.cacheDir, STATE_PREFIX, 'git')),
+      mirrorDir: mirrorDirOf(config),
       sizeBudgetBytes: config.gitMirrorBudgetBytes,
       gitTimeoutMs: config.gitTimeoutSeconds * 1000,
       refreshIntervalMs: config.gitRefreshSeconds * 1000,
@@ -103,12 +107,24 @@ export interface StartOptions {
 export async function startServer(config: Config, logger: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const scale = await createScaleParts(config, logger, opts);
   const { storage } = scale;
-  const metrics = createMetrics({ singleflightJoins: () => scale.localStats.joins });
+  const metrics = createMetrics({
+    singleflightJoins: () => scale.localStats.joins,
+    cacheContents: async () => {
+      const inv = await operations.inventory.scan();
+      return { bytes: inv.bytes, objects: objectsByKind(inv) };
+    },
+  });
   const stats = createRequestStats();
   const routing = await routingFor(config, logger, metrics, stats, storage);
   const chain = routing.publicChain;
   const events = createEventLog(storage, (e) => {
-    if (e.type === 'pollution' || e.type === 'pin_mismatch') metrics.pollutionEvents.inc({ upstream: String(e.details.upstream), kind: String(e.details.kind) });
+    if (e.type === 'pollution' || e.type === 'pin_mismatch') {
+      // A refused answer counts against the upstream: metrics, and its health on the dashboard.
+      const upstream = String(e.details.upstream);
+      metrics.pollutionEvents.inc({ upstream, kind: String(e.details.kind) });
+      metrics.upstreamFetches.inc({ upstream, kind: String(e.details.kind), outcome: 'refused' });
+      stats.recordRefusal(upstream, e.message);
+    }
     logger.warn({ event: e.type, ...e.details }, e.message);
   });
   const accessTimes = createAccessTimes({ storage });
@@ -143,6 +159,11 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     zipRedirect: config.s3ZipRedirect,
     accessTimes,
     onStorageFailure: (f) => reportStorageFailure(f),
+    onRefusal: (r) => {
+      events.record('pollution', `${r.upstream} served ${r.path}@${r.version}.${r.kind} that modgate's checks refused: ${r.rule}`, {
+        module: r.path, version: r.version, kind: r.kind, upstream: r.upstream, rule: r.rule,
+      }).catch(() => undefined);
+    },
     listTtlMs: config.listTtlSeconds * 1000,
     staleWhileRevalidateMs: config.listTtlSeconds * 1000,
     negativeTtlMs: config.negativeTtlSeconds * 1000,
@@ -178,6 +199,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     metrics,
     ...(opts.clusterWorker ? { metricsText: workerMetricsText(metrics.registry) } : {}),
     onFlow: (e) => operations.stats.record(e),
+    serverPaths: [resolve(config.cacheDir), tmpdir(), mirrorDirOf(config)],
     readiness: [
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },
@@ -193,7 +215,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
       adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(config.adminTokens, events, 'admin API'), events, ops: operations.ops }),
       apiRoutes({ pathPrefix: config.pathPrefix, ops: operations.ops }),
       // Usage lines left empty: the page shows the ones /api/overview computes for the address it was reached at.
-      dashboardRoutes({ pathPrefix: config.pathPrefix, usage: { goproxy: '', gosumdb: '', goprivate: '' } }),
+      dashboardRoutes({ pathPrefix: config.pathPrefix, usage: { goproxy: '', gosumdb: '', goprivate: '' }, admin: config.adminTokens.length > 0 }),
     ],
   });
   // A purge on any replica makes every replica forget its remembered answers for that path.

@@ -207,6 +207,17 @@ export function createCacheInventory(opts: CacheInventoryOptions): CacheInventor
 }
 
 /** Versions of a cached module in semver order, newest first. */
+/** Objects of an inventory by kind (info, mod, zip, ziphash, list, latest), for metrics. */
+export function objectsByKind(inv: Inventory): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (kind: string) => (out[kind] = (out[kind] ?? 0) + 1);
+  for (const m of inv.modules.values()) {
+    for (const v of m.versions.values()) for (const f of v.files) add(f);
+    for (const k of m.otherKeys) add(k.endsWith('/@latest') ? 'latest' : 'list');
+  }
+  return out;
+}
+
 export function versionsNewestFirst(mod: CachedModule): CachedVersion[] {
   return sortVersions([...mod.versions.keys()]).reverse().map((v) => mod.versions.get(v)!);
 }

@@ -17,7 +17,7 @@ import { writeModuleZip } from '../../test/support/module-zip.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { createBasicGate } from './basic-gate.js';
 import { versionKey } from './cache-keys.js';
-import { createModuleCache, type ModuleCache, type ModuleCacheOptions, type StorageFailure } from './module-cache.js';
+import { createModuleCache, type ModuleCache, type ModuleCacheOptions, type Refusal, type StorageFailure } from './module-cache.js';
 
 const M = 'example.com/m';
 const TTL = 1_000;
@@ -73,6 +73,7 @@ interface World {
   readonly clock: { t: number };
   readonly touched: string[];
   readonly failures: StorageFailure[];
+  readonly refusals: Refusal[];
   readonly zip: Buffer;
 }
 
@@ -110,6 +111,7 @@ async function world(extra: { storage?: (s: Storage) => Storage } = {}): Promise
   const storage = extra.storage ? extra.storage(base) : base;
   const touched: string[] = [];
   const failures: StorageFailure[] = [];
+  const refusals: Refusal[] = [];
   const opts: ModuleCacheOptions = {
     storage,
     chain: createUpstreamChain([{ upstream: scriptedUpstream(script), fallBackOnError: false }]),
@@ -122,8 +124,9 @@ async function world(extra: { storage?: (s: Storage) => Storage } = {}): Promise
     now,
     accessTimes: { touch: (p, v) => touched.push(`${p}@${v}`) },
     onStorageFailure: (f) => failures.push(f),
+    onRefusal: (r) => refusals.push(r),
   };
-  return { cache: createModuleCache(opts), storage, script, clock, touched, failures, zip };
+  return { cache: createModuleCache(opts), storage, script, clock, touched, failures, refusals, zip };
 }
 
 /** A storage whose writes fail the way a full disk does. */
@@ -261,7 +264,7 @@ const cases: Array<{ name: string; storage?: (s: Storage) => Storage; run: (w: W
   },
   {
     name: '.mod checked by the go command\'s rules whatever the sumdb setting: an HTML page or another module path is refused, not cached',
-    async run({ cache, script, storage }) {
+    async run({ cache, script, storage, refusals }) {
       const bad: Array<[string, string, RegExp]> = [
         ['v2.0.0+incompatible', '<!DOCTYPE html>\n<html><body>Sign in to the portal</body></html>\n', /has no module directive/],
         ['v1.1.0', 'module example.com/other\n', /declares module path example\.com\/other, not the requested example\.com\/m/],
@@ -273,6 +276,20 @@ const cases: Array<{ name: string; storage?: (s: Storage) => Storage; run: (w: W
         await assert.rejects(cache.mod(M, v), (e) => isModgateError(e, 'UPSTREAM_BAD_RESPONSE') && why.test(e.message) && e.message.includes('https://scripted.example'), v);
         assert.equal(await storage.stat(versionKey(M, v, 'mod')), undefined, v);
       }
+      // each refusal reported once, with the upstream and the rule (events, metrics, upstream health)
+      assert.deepEqual(refusals.map((r) => `${r.upstream} ${r.kind} ${r.version}`), bad.map(([v]) => `https://scripted.example mod ${v}`));
+      for (const [i, [, , why]] of bad.entries()) assert.match(refusals[i]!.rule, why);
+    },
+  },
+  {
+    name: 'a zip breaking the zip rules is refused naming the upstream, reported, and not cached',
+    async run({ cache, script, storage, refusals }) {
+      const { buildZip } = await import('../zip/zip-test-writer.js');
+      const slip = buildZip([{ name: `${M}@v1.5.0/go.mod`, data: `module ${M}\n` }, { name: `${M}@v1.5.0/../../etc/cron.d/x`, data: 'x' }]);
+      script.versions.set('v1.5.0', { mod: `module ${M}\n`, zip: slip });
+      await assert.rejects(cache.zip(M, 'v1.5.0'), (e) => isModgateError(e, 'ZIP_INVALID') && e.message.startsWith(`https://scripted.example: ${M}@v1.5.0.zip: `) && /invalid path element/.test(e.message));
+      assert.equal(await storage.stat(versionKey(M, 'v1.5.0', 'zip')), undefined);
+      assert.deepEqual(refusals.map((r) => `${r.upstream} ${r.kind} ${r.version}`), ['https://scripted.example zip v1.5.0']);
     },
   },
   {

@@ -16,7 +16,7 @@ import type { Coordinator } from '../coordination/coordinator.js';
 import { createMemoryFreshnessStore, type FreshnessStore } from '../coordination/freshness-store.js';
 import type { UpstreamChain } from '../upstream/upstream-chain.js';
 import { MAX_ZIP_BYTES } from '../upstream/upstream.js';
-import { checkInfo, checkModFile, type IntegrityGate } from './integrity-gate.js';
+import { checkInfo, checkModFile, type GateSubject, type IntegrityGate } from './integrity-gate.js';
 import { latestKey, listKey, versionKey } from './cache-keys.js';
 import { escapePath } from '../module/escape.js';
 import { createPrefetcher, type PrefetchOutcome } from './prefetcher.js';
@@ -31,6 +31,22 @@ export interface StorageFailure {
   readonly key: string;
   readonly error: ModgateError;
 }
+
+/**
+ * Bytes an upstream served that modgate's checks refused (zip rules, .mod/.info checks); the chain
+ * then moves on as after a 404. Checksum mismatches are reported by the gate itself.
+ */
+export interface Refusal {
+  readonly upstream: string;
+  readonly path: string;
+  readonly version: string;
+  readonly kind: 'info' | 'mod' | 'zip';
+  /** The rule that refused them (no server paths). */
+  readonly rule: string;
+}
+
+/** Codes of refusals reported through onRefusal (CHECKSUM_MISMATCH: by the verifying gate). */
+const REFUSAL_CODES = new Set(['ZIP_INVALID', 'UPSTREAM_BAD_RESPONSE']);
 
 export interface ModuleCacheOptions {
   readonly storage: Storage;
@@ -47,6 +63,8 @@ export interface ModuleCacheOptions {
   readonly passThrough?: Storage;
   /** Called when the store fails to take a file (which is then served uncached). */
   readonly onStorageFailure?: (f: StorageFailure) => void;
+  /** Called when an upstream's bytes are refused by a check (for events, metrics, upstream health). */
+  readonly onRefusal?: (r: Refusal) => void;
   readonly listTtlMs: number;
   /** How long past its TTL a list may be served while it is revalidated in the background. */
   readonly staleWhileRevalidateMs: number;
@@ -127,6 +145,26 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       return false;
     }
   };
+  /**
+   * Runs a check of bytes `subject.source` served: a refusal names that upstream (whatever its
+   * kind: http, file://, direct) and is reported once, here, for every gate.
+   */
+  async function checked<T>(subject: GateSubject, kind: Refusal['kind'], check: () => T | Promise<T>): Promise<T> {
+    try {
+      return await check();
+    } catch (err) {
+      if (!(err instanceof ModgateError) || !REFUSAL_CODES.has(err.code)) throw err;
+      const prefix = `${subject.source}: `;
+      const rule = err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+      opts.onRefusal?.({ upstream: subject.source, path: subject.path, version: subject.version, kind, rule });
+      if (err.message.startsWith(prefix)) throw err;
+      throw new ModgateError(err.code, `${prefix}${subject.path}@${subject.version}.${kind}: ${err.message}`, {
+        cause: err,
+        ...(err.hint ? { hint: err.hint } : {}),
+        ...(err.details ? { details: err.details } : {}),
+      });
+    }
+  }
   let controller = new AbortController();
 
   const hotBytes = opts.memoryCacheBytes ?? 64 << 20;
@@ -206,12 +244,14 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         const subject = { path, version, source: u.name };
         if (file === 'info') {
           const bytes = await u.info(path, version, signal);
-          checkInfo({ ...subject, query: false }, bytes);
+          await checked(subject, 'info', () => checkInfo({ ...subject, query: false }, bytes));
           return bytes;
         }
         const bytes = await u.mod(path, version, signal);
-        checkModFile(subject, bytes);
-        await gate.checkMod(subject, bytes);
+        await checked(subject, 'mod', async () => {
+          checkModFile(subject, bytes);
+          await gate.checkMod(subject, bytes);
+        });
         return bytes;
       });
       const stored = await putReporting(key, value);
@@ -271,12 +311,13 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   /** Stages one upstream's zip in `store` (limited to MAX_ZIP_BYTES) and checks it. */
   async function stageZip(store: Storage, u: Parameters<Parameters<UpstreamChain['run']>[1]>[0], path: string, version: string, signal: AbortSignal, metadata?: Promise<unknown>): Promise<{ staged: StagedObject; h1: string }> {
     const key = versionKey(path, version, 'zip');
+    const subject = { path, version, source: u.name };
     const body = await u.zip(path, version, signal);
-    const staged = await store.stage(key, sizeLimited(body, MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), signal);
+    const staged = await checked(subject, 'zip', () => store.stage(key, sizeLimited(body, MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), signal));
     try {
       // The gate checks a zip only once its .info and .mod are stored (fetched concurrently).
       await metadata;
-      const { h1 } = await gate.checkZip({ path, version, source: u.name }, staged.path);
+      const { h1 } = await checked(subject, 'zip', () => gate.checkZip(subject, staged.path));
       return { staged, h1 };
     } catch (err) {
       await staged.abort();

@@ -2,6 +2,7 @@
 // what the checksum databases say (sumdb/sumdb-verifier.ts: every one that knows it), or, for
 // paths excluded from the databases (nosumdb/private), equals the hash pinned on first fetch.
 // A mismatch is a pollution event: logged, counted, recorded, and refused (the chain moves on).
+// Zip-rule refusals are recorded by the cache (module-cache.ts), whichever gate is in use.
 import { ModgateError } from '../errors/modgate-error.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import type { MultiVerifier, VerifiedHashes } from '../sumdb/sumdb-verifier.js';
@@ -106,13 +107,8 @@ export function createVerifyingGate(opts: VerifyingGateOptions): IntegrityGate &
       try {
         ({ h1 } = await checkModuleZip(file, { path: subject.path, version: subject.version }));
       } catch (err) {
-        if (err instanceof ModgateError && err.code === 'ZIP_INVALID') {
-          opts.onVerify?.('mismatch', 'zip');
-          await opts.events.record('pollution', `${subject.source} served an invalid zip for ${subject.path}@${subject.version}: ${err.message}`, {
-            module: subject.path, version: subject.version, kind: 'zip', upstream: subject.source, reason: err.message,
-          });
-          throw new ModgateError('ZIP_INVALID', `${subject.source}: ${subject.path}@${subject.version}.zip: ${err.message}`, { cause: err });
-        }
+        // A zip-rule refusal: counted here; named and recorded by the cache, as for every gate.
+        if (err instanceof ModgateError && err.code === 'ZIP_INVALID') opts.onVerify?.('mismatch', 'zip');
         throw err;
       }
       await compare(subject, 'zip', h1);

@@ -9,13 +9,14 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createProxyServer } from './proxy-server.js';
-import { createModuleCache } from '../cache/module-cache.js';
+import { createModuleCache, type Refusal } from '../cache/module-cache.js';
 import { createBasicGate } from '../cache/basic-gate.js';
 import { createFsStorage } from '../storage/fs-storage.js';
 import { createLocalCoordinator } from '../coordination/local-coordinator.js';
 import { createUpstreamChain } from '../upstream/upstream-chain.js';
 import { createFileUpstream } from '../upstream/file-upstream.js';
 import { writeModuleZip } from '../../test/support/module-zip.js';
+import { buildZip } from '../zip/zip-test-writer.js';
 import { escapePath, escapeVersion } from '../module/escape.js';
 
 let dir: string;
@@ -32,9 +33,10 @@ async function addVersion(root: string, path: string, version: string, files: Re
 }
 
 /** A module cache in `cacheDir` over a file:// upstream at `upstreamDir` (no checksum DB). */
-function cacheOver(upstreamDir: string, cacheDir: string) {
+function cacheOver(upstreamDir: string, cacheDir: string, onRefusal?: (r: Refusal) => void) {
   const storage = createFsStorage(cacheDir);
   const cache = createModuleCache({
+    ...(onRefusal ? { onRefusal } : {}),
     storage,
     chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(upstreamDir).toString()), fallBackOnError: false }]),
     gate: createBasicGate(),
@@ -257,5 +259,77 @@ test('query strings never reach the request-flow log or the statistics (a ?token
     for (const text of [...logged, JSON.stringify(flows)]) assert.doesNotMatch(text, /hunter2/);
   } finally {
     await server.close();
+  }
+});
+
+test('zip-rule refusals from a file:// upstream name it in the 502 body and the refusal; no server path is shown', async () => {
+  const up = join(dir, 'refusing-upstream');
+  const zips: Array<[string, Buffer, RegExp]> = [
+    ['not-a-zip', Buffer.from('<html>not a zip</html>'), /not a valid zip file/],
+    ['zip-slip', buildZip([{ name: 'example.com/bad@v1.0.0/go.mod', data: 'module example.com/bad\n' }, { name: 'example.com/bad@v1.0.0/../../evil', data: 'x' }]), /invalid path element "\.\."|not clean/],
+    ['duplicate', buildZip([{ name: 'example.com/bad@v1.0.0/go.mod', data: 'module example.com/bad\n' }, { name: 'example.com/bad@v1.0.0/a.go', data: 'x' }, { name: 'example.com/bad@v1.0.0/a.go', data: 'y' }]), /duplicate|multiple/],
+    ['case-collision', buildZip([{ name: 'example.com/bad@v1.0.0/go.mod', data: 'module example.com/bad\n' }, { name: 'example.com/bad@v1.0.0/A.go', data: 'x' }, { name: 'example.com/bad@v1.0.0/a.go', data: 'y' }]), /case-insensitive|collision/],
+  ];
+  const refusals: Refusal[] = [];
+  const logged: string[] = [];
+  const { Writable } = await import('node:stream');
+  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logged.push(chunk.toString('utf8')); cb(); } });
+  const refusingCache = join(dir, 'refusing-cache');
+  const { cache } = cacheOver(up, refusingCache, (r) => refusals.push(r));
+  const server = await createProxyServer({
+    cache, logger: pino({ level: 'info' }, sink), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
+    serverPaths: [refusingCache, tmpdir()],
+  });
+  const upstreamName = pathToFileURL(up).toString();
+  try {
+    for (const [i, [name, bytes, why]] of zips.entries()) {
+      const version = `v1.0.${i}`;
+      const d = join(up, 'example.com/bad/@v');
+      await mkdir(d, { recursive: true });
+      await writeFile(join(d, `${version}.info`), JSON.stringify({ Version: version, Time: '2024-01-02T03:04:05Z' }));
+      await writeFile(join(d, `${version}.mod`), 'module example.com/bad\n');
+      await writeFile(join(d, `${version}.zip`), Buffer.from(bytes.toString('latin1').replaceAll('v1.0.0', version), 'latin1'));
+      const res = await server.inject({ url: `/example.com/bad/@v/${version}.zip` });
+      assert.equal(res.statusCode, 502, `${name}: ${res.body}`);
+      assert.equal(res.headers['x-modgate-error'], 'ZIP_INVALID', name);
+      assert.ok(res.body.startsWith(`${upstreamName}: example.com/bad@${version}.zip: `), `${name}: the upstream is not named: ${res.body}`);
+      assert.match(res.body, why, name);
+      // Nothing of the server's paths but the upstream's own name (a file:// URL is its name).
+      assert.ok(!res.body.includes(refusingCache), `${name}: the cache dir is shown: ${res.body}`);
+      assert.ok(!res.body.replaceAll(upstreamName, '').includes(tmpdir()), `${name}: a temp path is shown: ${res.body}`);
+      assert.deepEqual(await readdir(join(refusingCache, 'example.com/bad/@v')).then((f) => f.filter((x) => x.endsWith('.zip'))), [], `${name}: cached`);
+    }
+    assert.deepEqual(refusals.map((r) => `${r.upstream} ${r.kind} ${r.version}`), zips.map((_, i) => `${upstreamName} zip v1.0.${i}`));
+    for (const r of refusals) assert.ok(!r.rule.includes(refusingCache), r.rule);
+    assert.ok(logged.some((l) => l.includes('"code":"ZIP_INVALID"')), 'the 502 is not logged');
+  } finally {
+    await server.close();
+  }
+});
+
+test('error bodies never show the server\'s directories; the log keeps the full message', async () => {
+  const { ModgateError } = await import('../errors/modgate-error.js');
+  const cacheRoot = join(dir, 'paths-cache');
+  const failing = (message: string) => () => Promise.reject(new ModgateError('STORAGE_FULL', message));
+  const messages = [
+    `storage write failed: ENOSPC: no space left on device, open '${cacheRoot}/example.com/x/@v/.tmp-1a2b'`,
+    `ENOSPC: no space left on device, write ${join(tmpdir(), 'modgate-staging-1', '.tmp-3c4d')}`,
+  ];
+  for (const message of messages) {
+    const logged: string[] = [];
+    const { Writable } = await import('node:stream');
+    const sink = new Writable({ write(chunk: Buffer, _enc, cb) { logged.push(chunk.toString('utf8')); cb(); } });
+    const stub = { list: failing(message), latest: failing(message), info: failing(message), mod: failing(message), zip: failing(message) } as unknown as Parameters<typeof createProxyServer>[0]['cache'];
+    const server = await createProxyServer({ cache: stub, logger: pino({ level: 'info' }, sink), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [], serverPaths: [cacheRoot, tmpdir()] });
+    try {
+      const res = await server.inject({ url: '/example.com/x/@v/v1.0.0.mod' });
+      assert.equal(res.statusCode, 507);
+      assert.match(res.body, /ENOSPC: no space left on device/);
+      assert.match(res.body, /\[server path\]/);
+      assert.ok(!res.body.includes(cacheRoot) && !res.body.includes(tmpdir()), res.body);
+      assert.ok(logged.some((l) => l.includes(JSON.stringify(message).slice(1, -1))), 'the log lost the path');
+    } finally {
+      await server.close();
+    }
   }
 });

@@ -11,6 +11,7 @@ import type { AccessPolicy } from './access-policy.js';
 import { sendObject } from './send-object.js';
 import { clientErrorHandler, requestError } from './client-errors.js';
 import { withoutQuery } from './redact-url.js';
+import { createPathRedactor, type PathRedactor } from './server-paths.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 import { withFlowNotes, type FlowNotes } from '../observe/flow-scope.js';
@@ -51,6 +52,8 @@ export interface ProxyServerOptions {
   readonly access?: AccessPolicy;
   /** Called with each finished request's flow entry (dashboard statistics). */
   readonly onFlow?: (e: FlowEntry) => void;
+  /** Directories whose paths never appear in an error body (cache, temp, git mirrors). */
+  readonly serverPaths?: readonly string[];
   /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */
   readonly plugins?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
 }
@@ -59,16 +62,22 @@ function plain(reply: FastifyReply, status: number, text: string): FastifyReply 
   return reply.code(status).header('content-type', 'text/plain; charset=utf-8').send(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-export function errorReply(req: FastifyRequest, reply: FastifyReply, err: unknown, negativeMaxAge: number, logger: Logger): FastifyReply {
+/**
+ * The plain-text error answer: status from the code, the user message without server paths. A 5xx
+ * is logged with its full message (paths included) so the operator sees the cause.
+ */
+function errorReply(req: FastifyRequest, reply: FastifyReply, err: unknown, opts: { negativeMaxAge: number; logger: Logger; redact: PathRedactor }): FastifyReply {
+  const { negativeMaxAge, logger } = opts;
   const known = err instanceof ModgateError ? err : requestError(err);
   const e = known ?? new ModgateError('INTERNAL', `internal error (request ${req.id})`, { cause: err });
   if (!known) logger.error({ err, reqId: req.id }, 'internal error');
   const status = statusOf(e.code);
+  if (known && status >= 500) logger.warn({ reqId: req.id, code: e.code, err: e.message }, `request failed: ${e.code}`);
   if (e.details?.cache === 'negative') req.flow.cache = 'negative';
   if (typeof e.details?.authenticate === 'string') reply.header('www-authenticate', e.details.authenticate);
   reply.header('cache-control', status === 404 || status === 410 ? `public, max-age=${negativeMaxAge}` : 'no-store');
   reply.header('x-modgate-error', e.code);
-  return plain(reply, status, e.userMessage);
+  return plain(reply, status, opts.redact(e.userMessage));
 }
 
 /** 405 for a method the module proxy does not answer (it is read-only: GET and HEAD). */
@@ -128,7 +137,8 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       'request',
     );
   });
-  app.setErrorHandler((err, req, reply) => errorReply(req, reply, err, opts.negativeMaxAge, opts.logger));
+  const redact = createPathRedactor(opts.serverPaths ?? []);
+  app.setErrorHandler((err, req, reply) => errorReply(req, reply, err, { negativeMaxAge: opts.negativeMaxAge, logger: opts.logger, redact }));
   // Methods fastify has no route table for also land here: they are not allowed either.
   app.setNotFoundHandler(async (req, reply) => (req.method === 'GET' || req.method === 'HEAD' ? plain(reply, 404, `not found: ${req.url}`) : methodNotAllowed(req, reply)));
 

@@ -28,12 +28,18 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean;
   /** Source of the single-flight join count (read at scrape time). */
   readonly singleflightJoins?: () => number;
+  /**
+   * What the cache holds (read at scrape time from the inventory's scan, so the numbers the
+   * dashboard shows): bytes and objects by kind. A failing read leaves the last values.
+   */
+  readonly cacheContents?: () => Promise<{ readonly bytes: number; readonly objects: Readonly<Record<string, number>> }>;
 }
 
 export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'modgate_' });
   const registers = [registry];
+  const readContents = async () => opts.cacheContents?.().catch(() => undefined);
   return {
     registry,
     requests: new Counter({ name: 'modgate_requests_total', help: 'Proxy requests by file kind, cache result (hit|miss|stale|negative|bypass|error) and status', labelNames: ['kind', 'result', 'status'], registers }),
@@ -71,8 +77,27 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     sumdbForks: new Counter({ name: 'modgate_sumdb_fork_detected_total', help: 'Checksum database forks detected (security incident)', labelNames: ['sumdb'], registers }),
     prefetches: new Counter({ name: 'modgate_prefetch_total', help: 'Prefetched go.mod files by outcome (fetched|hit|used|error)', labelNames: ['outcome'], registers }),
     hedges: new Counter({ name: 'modgate_upstream_hedges_total', help: 'Hedged upstream requests: the next "|" upstream was asked because the first was slow', labelNames: ['from', 'to'], registers }),
-    cacheObjects: new Gauge({ name: 'modgate_cache_objects', help: 'Cached objects by kind (from the last cache scan)', labelNames: ['kind'], registers }),
-    cacheBytes: new Gauge({ name: 'modgate_cache_bytes', help: 'Bytes in the cache (from the last cache scan)', registers }),
+    cacheObjects: new Gauge({
+      name: 'modgate_cache_objects',
+      help: 'Cached objects by kind (from the last cache scan)',
+      labelNames: ['kind'],
+      registers,
+      async collect() {
+        const c = await readContents();
+        if (!c) return;
+        this.reset();
+        for (const [kind, n] of Object.entries(c.objects)) this.set({ kind }, n);
+      },
+    }),
+    cacheBytes: new Gauge({
+      name: 'modgate_cache_bytes',
+      help: 'Bytes in the cache (from the last cache scan; the number the dashboard shows)',
+      registers,
+      async collect() {
+        const c = await readContents();
+        if (c) this.set(c.bytes);
+      },
+    }),
     storageErrors: new Counter({ name: 'modgate_storage_errors_total', help: 'Store operations that failed (the file was served uncached) by op and errno code', labelNames: ['op', 'code'], registers }),
   };
 }

@@ -29,8 +29,30 @@ test('series buckets by 10 s, totals count results, admin traffic is ignored', (
   assert.deepEqual([pts[0]!.requests, pts[0]!.hits, pts[0]!.misses, pts[0]!.errors], [2, 1, 1, 0]);
   assert.equal(pts[0]!.p99Ms, 40);
   assert.equal(pts[1]!.errors, 1);
-  assert.deepEqual({ ...s.totals }, { requests: 4, hits: 1, misses: 1, stale: 1, negative: 0, errors: 1 });
+  assert.deepEqual({ ...s.totals }, { requests: 4, hits: 1, misses: 1, stale: 1, negative: 0, notFound: 0, errors: 1 });
   assert.equal(s.recent(2)[0]!.cache, 'stale');
+});
+
+test('the not-found total counts every 404/410, not only negative-cache answers', () => {
+  const s = createRequestStats();
+  s.record(entry({ status: 404, cache: 'bypass' })); // from the upstreams
+  s.record(entry({ status: 404, cache: 'negative' })); // remembered
+  s.record(entry({ status: 410, cache: 'bypass' }));
+  s.record(entry({ status: 200, cache: 'hit' }));
+  assert.equal(s.totals.notFound, 3);
+  assert.equal(s.totals.negative, 1);
+});
+
+test('a refused answer is kept in the upstream\'s health: count, last reason and time', () => {
+  let t = Date.parse('2026-01-01T00:00:00Z');
+  const s = createRequestStats(() => t);
+  s.recordUpstream('file:///mirror', 'ok', 3);
+  t += 1000;
+  s.recordRefusal('file:///mirror', 'zip entry "../x": file path is not clean');
+  const [u] = s.upstreams();
+  assert.equal(u!.refused, 1);
+  assert.match(u!.lastRefusal ?? '', /not clean/);
+  assert.equal(u!.lastRefusalAt, '2026-01-01T00:00:01.000Z');
 });
 
 test('upstream health keeps errors, last error and latency', () => {

@@ -34,8 +34,12 @@ export interface UpstreamHealth {
   readonly requests: number;
   readonly errors: number;
   readonly notFound: number;
+  /** Answers refused by modgate's checks (zip rules, .mod/.info checks, checksum mismatches). */
+  readonly refused: number;
   readonly lastError?: string;
   readonly lastErrorAt?: string;
+  readonly lastRefusal?: string;
+  readonly lastRefusalAt?: string;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
 }
@@ -45,7 +49,10 @@ export interface Totals {
   hits: number;
   misses: number;
   stale: number;
+  /** Answers from the negative cache (a remembered not-found). */
   negative: number;
+  /** Every not-found answer (404/410): from the negative cache or from the upstreams. */
+  notFound: number;
   errors: number;
 }
 
@@ -67,8 +74,11 @@ interface UpstreamState {
   requests: number;
   errors: number;
   notFound: number;
+  refused: number;
   lastError?: string;
   lastErrorAt?: string;
+  lastRefusal?: string;
+  lastRefusalAt?: string;
   latencies: number[];
   circuit?: string;
 }
@@ -83,6 +93,8 @@ export interface RequestStats {
   readonly totals: Readonly<Totals>;
   record(e: FlowEntry): void;
   recordUpstream(name: string, outcome: 'ok' | 'not_found' | 'error', ms: number, error?: string): void;
+  /** Records that an upstream's answer was refused by a check (it then counts as unhealthy). */
+  recordRefusal(name: string, reason: string): void;
   series(minutes: number): SeriesPoint[];
   recent(limit: number): FlowEntry[];
   upstreams(): UpstreamHealth[];
@@ -93,12 +105,12 @@ export interface RequestStats {
 export function createRequestStats(now: () => number = Date.now): RequestStats {
   const buckets: Bucket[] = [];
   const recent: FlowEntry[] = [];
-  const totals: Totals = { requests: 0, hits: 0, misses: 0, stale: 0, negative: 0, errors: 0 };
+  const totals: Totals = { requests: 0, hits: 0, misses: 0, stale: 0, negative: 0, notFound: 0, errors: 0 };
   const ups = new Map<string, UpstreamState>();
 
   const upstreamState = (name: string): UpstreamState => {
     let s = ups.get(name);
-    if (!s) ups.set(name, (s = { requests: 0, errors: 0, notFound: 0, latencies: [] }));
+    if (!s) ups.set(name, (s = { requests: 0, errors: 0, notFound: 0, refused: 0, latencies: [] }));
     return s;
   };
 
@@ -131,6 +143,7 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
         totals.misses++;
       } else if (e.cache === 'stale') totals.stale++;
       else if (e.cache === 'negative') totals.negative++;
+      if (e.status === 404 || e.status === 410) totals.notFound++;
       if (b.latencies.length < SAMPLES_PER_BUCKET) b.latencies.push(e.latencyMs);
       else b.latencies[Math.floor(Math.random() * SAMPLES_PER_BUCKET)] = e.latencyMs;
       recent.push(e);
@@ -138,6 +151,12 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
     },
     recordCircuit(name, state) {
       upstreamState(name).circuit = state;
+    },
+    recordRefusal(name, reason) {
+      const s = upstreamState(name);
+      s.refused++;
+      s.lastRefusal = reason;
+      s.lastRefusalAt = new Date(now()).toISOString();
     },
     recordUpstream(name, outcome, ms, error) {
       const s = upstreamState(name);
@@ -172,8 +191,11 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
           requests: s.requests,
           errors: s.errors,
           notFound: s.notFound,
+          refused: s.refused,
           ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
           ...(s.lastErrorAt !== undefined ? { lastErrorAt: s.lastErrorAt } : {}),
+          ...(s.lastRefusal !== undefined ? { lastRefusal: s.lastRefusal } : {}),
+          ...(s.lastRefusalAt !== undefined ? { lastRefusalAt: s.lastRefusalAt } : {}),
           p50Ms: percentile(sorted, 50),
           p99Ms: percentile(sorted, 99),
           ...(s.circuit !== undefined ? { circuit: s.circuit } : {}),

@@ -34,7 +34,7 @@ const invalid = (message: string, file?: string, cause?: unknown): ModgateError 
 function openZip(filePath: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(filePath, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zf) => {
-      if (err) reject(invalid(`module zip ${filePath} is not a valid zip file: ${err.message}`, undefined, err));
+      if (err) reject(invalid(`module zip is not a valid zip file: ${err.message}`, undefined, err));
       else resolve(zf);
     });
   });
@@ -138,7 +138,8 @@ async function readEntry(zf: yauzl.ZipFile, p: Planned, keep: boolean): Promise<
  * size limits, entry names (prefix, clean, valid file paths, no case-fold collisions or duplicates,
  * go.mod only at the root), Store/Deflate only, declared vs actual sizes and CRC-32 of every entry.
  * Returns the h1 hash (dirhash.HashZip), counts, and the root go.mod. Throws ZIP_INVALID naming the
- * offending file; INVALID_PATH/INVALID_VERSION if path@version itself is invalid.
+ * offending file (never filePath: messages reach clients); INVALID_PATH/INVALID_VERSION if
+ * path@version itself is invalid.
  */
 export async function checkModuleZip(filePath: string, mod: { path: string; version: string }): Promise<ZipCheckResult> {
   const cv = canonicalVersion(mod.version);
@@ -166,7 +167,7 @@ export async function checkModuleZip(filePath: string, mod: { path: string; vers
     return goMod === undefined ? { h1, files, uncompressedSize: size } : { h1, files, uncompressedSize: size, goMod };
   } catch (err) {
     if (isModgateError(err)) throw err;
-    throw invalid(`module zip ${filePath}: ${err instanceof Error ? err.message : String(err)}`, undefined, err);
+    throw invalid(`module zip: ${err instanceof Error ? err.message : String(err)}`, undefined, err);
   } finally {
     zf.close();
   }

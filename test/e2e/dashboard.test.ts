@@ -3,7 +3,8 @@
 // modgate with no console errors, the uPlot charts draw after traffic, the module browser shows versions
 // with hashes, a wrong admin token is refused with a clear message, and purging with the right one
 // removes the version (API and cache directory); a failing endpoint or chart library blanks only its
-// panel.
+// panel; gaps without requests stay gaps in the charts; without the admin API there is nothing to purge with;
+// the cache metrics match the dashboard.
 import { waitFor } from '../support/wait-for.js';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -254,4 +255,73 @@ test('if the chart library does not load, only the charts panel says so', T, asy
   await other.locator('#requests-table tbody code').first().waitFor();
   assert.deepEqual(errors, []);
   await other.close();
+});
+
+/** Coloured pixels of chart ID's canvas in the columns between fractions FROM and TO of its width. */
+const UPLOT_BAND = `(() => {
+  const c = document.querySelector('#' + ID + ' > .uplot canvas');
+  if (!c) return null;
+  const x0 = Math.floor(c.width * FROM), x1 = Math.ceil(c.width * TO);
+  const d = c.getContext('2d').getImageData(x0, 0, x1 - x0, c.height).data;
+  let coloured = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    if (d[i + 3] > 0 && Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 60) coloured++;
+  }
+  return coloured;
+})()`;
+
+test('charts leave a gap where no requests came, instead of a line across it', T, async () => {
+  const other = await browser.context.newPage();
+  const step = 10_000;
+  const now = Date.now();
+  const at = (minutesAgo: number) => Math.floor((now - minutesAgo * 60_000) / step) * step;
+  const point = (t: number) => ({ t, requests: 5, hits: 5, misses: 0, errors: 0, p50Ms: 3, p99Ms: 5 });
+  // Two busy buckets, 40 minutes apart, nothing in between (the server sends only buckets with requests).
+  await other.route('**/api/timeseries*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ stepSeconds: 10, points: [point(at(50)), point(at(10))] }) }));
+  await other.goto(`${stack.mg.url}/`);
+  await other.locator('#sum-rate', { hasText: 'req/s' }).waitFor();
+  for (const id of CHARTS) {
+    const band = (from: number, to: number) => other.evaluate<number | null>(UPLOT_BAND.replaceAll('ID', JSON.stringify(id)).replace('FROM', String(from)).replace('TO', String(to)));
+    // The dots of the two buckets are drawn, and nothing in the 40 minutes between them (the
+    // middle of the hour). Polled: the chart settles after its first resize.
+    let last = { all: 0, middle: -1 };
+    try {
+      await waitFor(`${id}: the two dots and an empty middle`, async () => {
+        last = { all: (await band(0, 1)) ?? 0, middle: (await band(0.4, 0.6)) ?? -1 };
+        return last.all > 5 && last.middle === 0;
+      }, 10_000);
+    } catch {
+      await other.screenshot({ path: SCREENSHOT.replace('.png', '-gap.png'), fullPage: true });
+      assert.fail(`${id}: ${last.all} coloured pixels in all, ${last.middle} in the gap between the two buckets (a line across it?)`);
+    }
+  }
+  await other.close();
+});
+
+test('without the admin API the module browser shows no purge buttons and no token form', T, async () => {
+  const plain = await stack.startModgate({ cache: 'cache-no-admin' });
+  assert.equal((await fetch(`${plain.url}/${escapePath(target.path)}/@v/${escapeVersion(kept)}.zip`)).status, 200);
+  const other = await browser.context.newPage();
+  await other.goto(`${plain.url}/`);
+  await other.locator(`#modules-table tbody tr[data-module="${target.path}"]`).waitFor();
+  await other.locator(`#modules-table tbody tr[data-module="${target.path}"] button.link`).click();
+  await other.locator(`#versions-table tbody tr[data-version="${kept}"]`).waitFor();
+  assert.equal(await other.locator('button.danger').count(), 0, 'purge buttons shown with the admin API off');
+  assert.equal(await other.locator('#token-form').isHidden(), true, 'the token form is shown with the admin API off');
+  assert.match((await other.locator('#admin-off').textContent()) ?? '', /--admin-tokens/);
+  // with the admin API on (the stack's modgate), they are there
+  await page.locator(`#versions-table tbody tr[data-version="${kept}"] button.danger`).waitFor();
+  assert.equal(await page.locator('#token-form').isHidden(), false);
+  await other.close();
+});
+
+test('modgate_cache_bytes and modgate_cache_objects report what the dashboard shows', T, async () => {
+  const overview = (await (await fetch(`${stack.mg.url}/api/overview`)).json()) as { cache: { bytes: number; objects: number } };
+  const metrics = await (await fetch(`${stack.mg.url}/metrics`)).text();
+  const bytes = /^modgate_cache_bytes (\d+)$/m.exec(metrics);
+  assert.ok(overview.cache.bytes > 0, 'the dashboard shows an empty cache');
+  assert.equal(Number(bytes?.[1]), overview.cache.bytes, metrics.split('\n').filter((l) => l.startsWith('modgate_cache')).join('\n'));
+  const objects = [...metrics.matchAll(/^modgate_cache_objects\{kind="(\w+)"\} (\d+)$/gm)];
+  assert.ok(objects.some((m) => m[1] === 'zip' && Number(m[2]) > 0), 'no zip objects counted');
+  assert.equal(objects.reduce((n, m) => n + Number(m[2]), 0), overview.cache.objects);
 });

@@ -21,6 +21,8 @@ export interface DashboardRoutesOptions {
   readonly pathPrefix: string;
   /** Shown in the "how to use" panel before /api/overview answers (and if it never does). */
   readonly usage: DashboardUsage;
+  /** The admin API is on (purge buttons and the token form are shown only then); default false. */
+  readonly admin?: boolean;
 }
 
 interface Asset {
@@ -133,7 +135,7 @@ export function dashboardRoutes(opts: DashboardRoutesOptions) {
       req.flow.kind = 'dashboard';
       const goproxy = opts.usage.goproxy || `${req.protocol}://${req.host}${prefix}`;
       const lines = usageLines({ ...opts.usage, goproxy });
-      const html = template.replace('{{USAGE}}', escapeHtml(lines.join('\n')));
+      const html = template.replace('{{ADMIN}}', opts.admin === true ? 'on' : 'off').replace('{{USAGE}}', escapeHtml(lines.join('\n')));
       reply.header('content-security-policy', CSP).header('x-frame-options', 'DENY');
       return sendAsset(req, reply, index, Buffer.from(html, 'utf8'));
     });

@@ -36,10 +36,23 @@ function renderUsage(usage) {
   if ($('usage-lines').textContent !== text) $('usage-lines').textContent = text;
 }
 
+const RECENT_MS = 5 * 60 * 1000;
+const recently = (iso, now) => Boolean(iso) && now - new Date(iso).getTime() < RECENT_MS;
+
+/** An upstream whose answers were refused (pollution, zip rules) or failed in the last minutes is not "ok". */
 function upstreamHealth(u, now) {
-  const recent = u.lastErrorAt && now - new Date(u.lastErrorAt).getTime() < 5 * 60 * 1000;
-  if (recent) return el('span', { class: 'badge warn' }, 'errors');
+  if (recently(u.lastRefusalAt, now)) return el('span', { class: 'badge bad' }, 'refused');
+  if (recently(u.lastErrorAt, now)) return el('span', { class: 'badge warn' }, 'errors');
   return el('span', { class: 'badge good' }, 'ok');
+}
+
+/** The newest problem of an upstream: a refusal or an error. */
+function lastProblem(u, now) {
+  const refusal = u.lastRefusalAt ? { at: u.lastRefusalAt, text: `refused: ${u.lastRefusal}` } : undefined;
+  const error = u.lastErrorAt ? { at: u.lastErrorAt, text: u.lastError } : undefined;
+  const last = refusal && (!error || refusal.at >= error.at) ? refusal : error;
+  if (!last) return el('td', null, '–');
+  return el('td', { title: fmtDateTime(last.at) }, `${fmtAgo(last.at, now)}: ${last.text}`);
 }
 
 async function loadOverview() {
@@ -50,7 +63,7 @@ async function loadOverview() {
     $('server-uptime').textContent = `up ${fmtDuration(o.uptimeSeconds)}`;
     const t = o.totals ?? {};
     setTile('tile-hit-ratio', fmtPercent(t.hitRatio), `${fmtNumber(t.hits)} hits · ${fmtNumber(t.misses)} misses`);
-    setTile('tile-requests', fmtNumber(t.requests), `${fmtNumber(t.stale)} stale · ${fmtNumber(t.negative)} not found`);
+    setTile('tile-requests', fmtNumber(t.requests), `${fmtNumber(t.stale)} stale · ${fmtNumber(t.notFound ?? t.negative)} not found`);
     setTile('tile-errors', fmtNumber(t.errors), 'server errors (5xx)', t.errors > 0 ? 'warn' : '');
     const c = o.cache ?? {};
     setTile('tile-cache', fmtBytes(c.bytes), `${fmtNumber(c.modules)} modules · ${fmtNumber(c.versions)} versions`);
@@ -76,8 +89,9 @@ async function loadOverview() {
         el('td', null, upstreamHealth(u, now), ' ', el('code', null, u.name)),
         el('td', { class: 'num' }, fmtNumber(u.requests)),
         el('td', { class: 'num' }, fmtNumber(u.errors)),
+        el('td', { class: 'num' }, fmtNumber(u.refused ?? 0)),
         el('td', { class: 'num' }, `${fmtMs(u.p50Ms)} / ${fmtMs(u.p99Ms)}`),
-        el('td', { title: u.lastErrorAt ? fmtDateTime(u.lastErrorAt) : undefined }, u.lastError ? `${fmtAgo(u.lastErrorAt, now)}: ${u.lastError}` : '–'),
+        lastProblem(u, now),
       ),
     );
     fillTable($('upstreams-table'), rows, 'No upstream configured.');
@@ -98,14 +112,29 @@ function summary(values, fmt) {
   return `latest ${fmt(last)}, highest ${fmt(max)}`;
 }
 
+/**
+ * The points on every step from the first one to xMax: a step with no requests becomes an empty
+ * point (its values null), so the charts break their lines there instead of joining across it.
+ */
+function withGaps(points, step, xMin, xMax) {
+  const byT = new Map(points.map((p) => [p.t, p]));
+  const first = points.find((p) => p.t >= xMin - step)?.t;
+  if (first === undefined) return [];
+  const out = [];
+  for (let t = first; t < xMax; t += step) out.push(byT.get(t) ?? { t, requests: 0 });
+  return out;
+}
+
 async function loadTimeseries() {
   try {
     const ts = await fetchJson(`api/timeseries?minutes=${MINUTES}`);
     const step = (ts.stepSeconds || 10) * 1000;
-    const points = Array.isArray(ts.points) ? ts.points : [];
-    const times = points.map((p) => p.t);
-    const xMax = Math.max(Date.now(), times.length ? times[times.length - 1] + step : 0);
+    const given = Array.isArray(ts.points) ? ts.points : [];
+    const lastT = given.length ? given[given.length - 1].t : 0;
+    const xMax = Math.max(Date.now(), lastT + step);
     const xMin = xMax - MINUTES * 60 * 1000;
+    const points = withGaps(given, step, xMin, xMax);
+    const times = points.map((p) => p.t);
     const served = (p) => (p.hits ?? 0) + (p.misses ?? 0);
     const hit = points.map((p) => (served(p) > 0 ? (100 * (p.hits ?? 0)) / served(p) : null));
     const rate = points.map((p) => (p.requests > 0 ? p.requests / (step / 1000) : null));

@@ -67,6 +67,8 @@ function create(host, opts) {
         ...opts.series.map((ser) => ({
           stroke: ser.color,
           width: 1.75,
+          // A bucket with no requests is null: the line stops there rather than bridging the gap.
+          spanGaps: false,
           points: { show: false, filter: loneIndices, size: 7, width: 0, fill: ser.color },
         })),
       ],

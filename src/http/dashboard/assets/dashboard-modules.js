@@ -81,8 +81,12 @@ async function purge(target, button) {
   }
 }
 
-/** A purge button that asks for a second click before it acts. */
+/** True when the server's admin API is on (the page says so in body[data-admin]). */
+const adminOn = () => document.body.dataset.admin === 'on';
+
+/** A purge button that asks for a second click before it acts; none when the admin API is off. */
 function purgeButton(label, target) {
+  if (!adminOn()) return null;
   const button = el('button', { type: 'button', class: 'danger', 'aria-label': `${label}: ${target.version ? `${target.module}@${target.version}` : target.module}` }, label);
   let armed;
   button.addEventListener('click', () => {
@@ -187,6 +191,8 @@ export function initModules() {
     clearTimeout(debounce);
     debounce = setTimeout(() => void search(input.value.trim()), 300);
   });
+  $('admin-controls').hidden = !adminOn();
+  $('admin-off').hidden = adminOn();
   const tokenInput = $('admin-token');
   tokenInput.value = readToken();
   $('token-form').addEventListener('submit', (e) => {
