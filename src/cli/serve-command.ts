@@ -22,7 +22,7 @@ export function registerServe(program: Command): void {
     }
     const server = await startServer(config, logger, { sweepTemp: !cluster.isWorker, clusterWorker: cluster.isWorker });
     if (cluster.isWorker) {
-      process.send?.({ type: 'listening', url: server.url } satisfies WorkerMessage);
+      process.send?.({ type: 'listening', url: server.url, storage: server.storage } satisfies WorkerMessage);
     } else {
       process.stdout.write(`modgate listening on ${server.url}\n`);
       logger.info({ url: server.url, upstream: describeProxyList(config.upstream), storage: server.storage }, 'listening');

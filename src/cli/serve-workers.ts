@@ -8,6 +8,8 @@ import { serveClusterMetrics } from '../observe/cluster-metrics.js';
 export interface WorkerMessage {
   readonly type: 'listening';
   readonly url: string;
+  /** the storage's description (never credentials), for the primary's listening line */
+  readonly storage: string;
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
@@ -30,7 +32,7 @@ export async function runPrimary(opts: { workers: number; logger: Logger }): Pro
       if (!announced && ready.size >= opts.workers) {
         announced = true;
         process.stdout.write(`modgate listening on ${m.url} (${opts.workers} workers)\n`);
-        logger.info({ url: m.url, workers: opts.workers }, 'listening');
+        logger.info({ url: m.url, workers: opts.workers, storage: m.storage }, 'listening');
       }
     });
     return w;

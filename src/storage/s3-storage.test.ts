@@ -1,11 +1,13 @@
 // The S3 driver against the shared storage compliance suite (s3rver on loopback, with and without a
-// key prefix), plus what only S3 has: list pagination, presigned URLs, unavailable-endpoint errors.
+// key prefix), plus what only S3 has: list pagination, presigned URLs, unavailable-endpoint errors,
+// and a burst of slow commands answering late rather than timing out (issue 14 item 16).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { isModgateError } from '../errors/modgate-error.js';
 import { startS3Server, type S3TestServer } from '../../test/support/s3-server.js';
+import { startForwarder } from '../../test/support/switchable-forwarder.js';
 import { createS3Storage, type S3StorageOptions } from './s3-storage.js';
 import { runStorageCompliance } from './storage-compliance.js';
 
@@ -96,4 +98,26 @@ test('s3: a missing bucket is a STORAGE_ERROR with a hint', async () => {
   const s = storageFor({ bucket: 'no-such-bucket' });
   await assert.rejects(s.checkWritable(), (err) => isModgateError(err, 'STORAGE_ERROR') && err.hint !== undefined);
   s.client.destroy();
+});
+
+test('s3: a burst of slow commands waits its turn and succeeds, never timing out in a socket queue', async () => {
+  // 320 commands, each answered 1.2 s late: with the SDK's own 50-socket agent queue, those waiting
+  // more than the 5 s connection timeout for a socket failed (STORAGE_UNAVAILABLE → 503 under a cold
+  // burst); queued in front of the SDK, every one succeeds, later.
+  const seed = storageFor({ prefix: 'burst' });
+  await seed.put('b.com/m/@v/v1.0.0.mod', Buffer.from('module b.com/m\n'));
+  seed.client.destroy();
+  const fwd = await startForwarder(server.endpoint);
+  const s = storageFor({ prefix: 'burst', endpoint: fwd.url, maxAttempts: 1 });
+  try {
+    fwd.setFault({ delayMs: 1200 });
+    const outcomes = await Promise.all(Array.from({ length: 320 }, () => s.stat('b.com/m/@v/v1.0.0.mod').then((st) => (st ? 'found' : 'missing'), (err: Error) => err.message)));
+    const failed = outcomes.filter((o) => o !== 'found');
+    assert.deepEqual([...new Set(failed)], [], `${failed.length} of 320 failed`);
+    assert.equal(fwd.faulted, 320);
+  } finally {
+    s.client.destroy();
+    await fwd.stop();
+    await emptyAll('burst');
+  }
 });

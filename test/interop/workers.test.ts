@@ -32,6 +32,8 @@ stack.before(() =>
 
 test('two workers serve the go command; a killed worker is replaced; SIGTERM stops all', async () => {
   assert.match(stack.mg.output(), /listening on http:\/\/127\.0\.0\.1:\d+ \(2 workers\)/);
+  const listening = await waitFor('the listening log line', async () => stack.mg.logs.find((l) => l.msg === 'listening'));
+  assert.equal(listening.storage, `fs:${join(stack.work, 'cache')}`, JSON.stringify(listening));
   const workers = await childrenOf(stack.mg.proc.pid!);
   assert.equal(workers.length, 2);
   const mods = stack.fixture.manifest.modules.filter((m) => !m.stub && m.selected !== '').slice(0, 6);
