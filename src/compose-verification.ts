@@ -93,6 +93,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
     nosumdb: nosumdbPatterns(config),
     storage: deps.storage,
     events: deps.events,
+    ...(deps.onStorageFailure ? { onStorageFailure: deps.onStorageFailure } : {}),
     onVerify: (result, kind) => deps.metrics.verifications.inc({ kind, result }),
   });
   const { databases } = verifier;

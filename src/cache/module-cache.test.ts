@@ -315,6 +315,24 @@ const cases: Array<{ name: string; storage?: (s: Storage) => Storage; run: (w: W
   },
 ];
 
+test('module cache: a gate whose own write fails (a record on a full store) fails the request with the store\'s error, reported', async () => {
+  const w = await world();
+  const gate = createBasicGate();
+  const full = new ModgateError('STORAGE_FULL', 'storage write of .modgate/own-sumdb/x failed: the store is full (ENOSPC)', { details: { errno: 'ENOSPC' } });
+  const failures: StorageFailure[] = [];
+  const cache = createModuleCache({
+    storage: w.storage,
+    chain: createUpstreamChain([{ upstream: scriptedUpstream(w.script), fallBackOnError: false }]),
+    gate: { ...gate, checkZip: () => Promise.reject(full) },
+    coordinator: createLocalCoordinator(),
+    listTtlMs: TTL, staleWhileRevalidateMs: SWR, negativeTtlMs: NEG, queryTtlMs: TTL,
+    onStorageFailure: (f) => failures.push(f),
+  });
+  await assert.rejects(cache.zip(M, 'v1.0.0'), (e) => isModgateError(e, 'STORAGE_FULL'));
+  assert.deepEqual(failures.map((f) => `${f.op} ${f.key} ${f.error.code}`), [`write ${versionKey(M, 'v1.0.0', 'zip')} STORAGE_FULL`]);
+  assert.equal(await w.storage.stat(versionKey(M, 'v1.0.0', 'zip')), undefined);
+});
+
 for (const c of cases) {
   void test(`module cache: ${c.name}`, async () => {
     await c.run(await world(c.storage ? { storage: c.storage } : {}));

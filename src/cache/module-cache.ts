@@ -105,6 +105,13 @@ export interface ModuleCache {
   abort(reason: string): void;
 }
 
+/** The store could not stage a zip (full, read-only): it is then fetched again to be passed through. */
+class StageFailed extends Error {
+  constructor(readonly error: ModgateError) {
+    super(error.message, { cause: error });
+  }
+}
+
 /** The stream, failing once more than `limit` bytes came through. */
 function sizeLimited(body: Readable, limit: number, what: string): Readable {
   async function* limited() {
@@ -188,6 +195,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     try {
       return (await route(path).run(what, attempt, stop ? AbortSignal.any([controller.signal, stop]) : controller.signal)) as { value: T; source: string };
     } catch (err) {
+      // A store failure out of the chain came from a gate's own write (an own-sumdb record): the
+      // bytes cannot be vouched for, so the request fails (507/503), reported like every store failure.
+      if (isStorageFailure(err)) opts.onStorageFailure?.({ op: 'write', key: negKey, error: err });
       if (isNotFound(err) || isModgateError(err, 'UPSTREAMS_OFF')) {
         const e = err as ModgateError;
         await freshness.setNegative(negKey, { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) }, opts.negativeTtlMs);
@@ -313,7 +323,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     const key = versionKey(path, version, 'zip');
     const subject = { path, version, source: u.name };
     const body = await u.zip(path, version, signal);
-    const staged = await checked(subject, 'zip', () => store.stage(key, sizeLimited(body, MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), signal));
+    const staged = await checked(subject, 'zip', () => store.stage(key, sizeLimited(body, MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), signal)).catch((err: unknown) => {
+      throw isStorageFailure(err) ? new StageFailed(err) : err;
+    });
     try {
       // The gate checks a zip only once its .info and .mod are stored (fetched concurrently).
       await metadata;
@@ -366,8 +378,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         try {
           return { ...(await stageZip(storage, u, path, version, signal, metadata)), stored: true };
         } catch (err) {
+          if (!(err instanceof StageFailed)) throw err;
           // The store cannot take it: fetch again into the pass-through area to serve it uncached.
-          storageFailed('stage', key, err);
+          storageFailed('stage', key, err.error);
           return { ...(await stageZip(passThrough, u, path, version, signal)), stored: false };
         }
       }, stop.signal);

@@ -7,6 +7,8 @@ import { ModgateError } from '../errors/modgate-error.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import type { MultiVerifier, VerifiedHashes } from '../sumdb/sumdb-verifier.js';
 import type { Storage } from '../storage/storage.js';
+import { isStorageFailure } from '../storage/storage-errors.js';
+import type { StorageFailure } from './module-cache.js';
 import { hashGoMod } from '../zip/dirhash.js';
 import { checkModuleZip } from '../zip/zip-check.js';
 import type { EventLog } from '../observe/event-log.js';
@@ -23,6 +25,11 @@ export interface VerifyingGateOptions {
   readonly nosumdb: string;
   readonly storage: Storage;
   readonly events: EventLog;
+  /**
+   * Called when a first-fetch pin cannot be stored (store full or read-only): the bytes are accepted
+   * (first use, as with a stored pin) and served uncached like every other file then.
+   */
+  readonly onStorageFailure?: (f: StorageFailure) => void;
   /** Called for each verification outcome (metrics). */
   readonly onVerify?: (result: 'ok' | 'mismatch' | 'pinned' | 'pin_mismatch' | 'error', kind: 'mod' | 'zip') => void;
 }
@@ -56,7 +63,12 @@ export function createVerifyingGate(opts: VerifyingGateOptions): IntegrityGate &
       const key = pinKey(path, version, kind);
       const pinned = (await opts.storage.get(key))?.toString('utf8');
       if (pinned === undefined) {
-        await opts.storage.put(key, Buffer.from(got));
+        try {
+          await opts.storage.put(key, Buffer.from(got));
+        } catch (err) {
+          if (!isStorageFailure(err)) throw err;
+          opts.onStorageFailure?.({ op: 'write', key, error: err });
+        }
         opts.onVerify?.('pinned', kind);
         return;
       }
