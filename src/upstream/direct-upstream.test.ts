@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ModgateError } from '../errors/modgate-error.js';
 import { createDirectUpstream, type DirectEvent } from './direct-upstream.js';
 import { createTestRepo, gitRewriteConfig, type TestRepo } from '../../test/support/git-repos.js';
+import { runUpstreamCompliance } from './upstream-compliance.js';
 
 let root: string;
 let repo: TestRepo;
@@ -69,8 +70,8 @@ test('missing repositories, revisions and versions are NOT_FOUND with a plain re
     { run: () => up.list('example.com/nope.git'), code: 'NOT_FOUND', re: /repository .* not found/ },
     { run: () => up.info('example.com/inc.git', 'no-such-branch'), code: 'NOT_FOUND', re: /unknown revision no-such-branch/ },
     { run: () => up.info('example.com/inc.git', 'v9.9.9'), code: 'NOT_FOUND', re: /unknown revision v9\.9\.9/ },
-    { run: () => up.mod('example.com/inc.git/sub', 'v1.0.0'), code: 'NOT_FOUND', re: /missing example\.com\/inc\.git\/sub\/go\.mod at revision sub\/v1\.0\.0/ },
-    { run: () => up.mod('example.com/inc.git/v2', 'v2.0.0'), code: 'NOT_FOUND', re: /missing example\.com\/inc\.git\/go\.mod and \.\.\.\/v2\/go\.mod/ },
+    { run: () => up.mod('example.com/inc.git/sub', 'v1.0.0'), code: 'NOT_FOUND', re: /reading example\.com\/inc\.git\/sub\/go\.mod at revision sub\/v1\.0\.0: unknown revision sub\/v1\.0\.0/ },
+    { run: () => up.mod('example.com/inc.git/v2', 'v2.0.0'), code: 'NOT_FOUND', re: /reading example\.com\/inc\.git\/go\.mod at revision v2\.0\.0: unknown revision v2\.0\.0/ },
     { run: () => up.info('example.com/inc.git', 'v2.0.0+incompatible'), code: 'NOT_FOUND', re: /unknown revision v2\.0\.0/ },
   ];
   for (const c of cases) {
@@ -114,4 +115,20 @@ test('refused credentials name the host and never leak the secret', async () => 
   } finally {
     await new Promise((r) => server.close(r));
   }
+});
+
+runUpstreamCompliance('direct (git)', async (v) => {
+  const dir = await mkdtemp(join(tmpdir(), 'modgate-direct-compliance-'));
+  const r = await createTestRepo(dir, v.path.slice('example.com/'.length));
+  await r.write(v.files);
+  await r.commit('the published version', Date.parse(v.time) / 1000);
+  await r.tag(v.version);
+  const upstream = createDirectUpstream({ mirrorDir: join(dir, 'mirrors'), gitConfig: gitRewriteConfig(dir), refreshIntervalMs: 0 });
+  return {
+    upstream,
+    async cleanup() {
+      await upstream.close?.();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 });

@@ -14,15 +14,16 @@ export function createFileUpstream(url: string): Upstream {
 
   const fileOf = (path: string, rel: string): string => join(root, ...escapePath(path).split('/'), ...rel.split('/'));
 
-  async function read(path: string, rel: string, limit: number): Promise<Buffer> {
+  async function read(path: string, rel: string, limit: number, signal: AbortSignal | undefined): Promise<Buffer> {
     const file = fileOf(path, rel);
     try {
+      signal?.throwIfAborted();
       const s = await stat(file);
       if (!s.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
       if (s.size > limit) throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${name}: ${rel} is larger than ${limit} bytes`);
-      return await readFile(file);
+      return await readFile(file, { signal });
     } catch (err) {
-      if (err instanceof ModgateError) throw err;
+      if (err instanceof ModgateError || signal?.aborted) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') {
         throw new ModgateError('NOT_FOUND', `${name}: ${path}/${rel}: not found`);
@@ -33,13 +34,14 @@ export function createFileUpstream(url: string): Upstream {
 
   return {
     name,
-    list: (path) => read(path, '@v/list', MAX_SMALL_BODY),
-    latest: (path) => read(path, '@latest', MAX_SMALL_BODY),
-    info: (path, version) => read(path, `@v/${escapeVersion(version)}.info`, MAX_SMALL_BODY),
-    mod: (path, version) => read(path, `@v/${escapeVersion(version)}.mod`, MAX_SMALL_BODY),
-    async zip(path, version): Promise<Readable> {
+    list: (path, signal) => read(path, '@v/list', MAX_SMALL_BODY, signal),
+    latest: (path, signal) => read(path, '@latest', MAX_SMALL_BODY, signal),
+    info: (path, version, signal) => read(path, `@v/${escapeVersion(version)}.info`, MAX_SMALL_BODY, signal),
+    mod: (path, version, signal) => read(path, `@v/${escapeVersion(version)}.mod`, MAX_SMALL_BODY, signal),
+    async zip(path, version, signal): Promise<Readable> {
       const rel = `@v/${escapeVersion(version)}.zip`;
       const file = fileOf(path, rel);
+      signal?.throwIfAborted();
       try {
         const s = await stat(file);
         if (!s.isFile()) throw Object.assign(new Error('not a file'), { code: 'ENOENT' });
@@ -48,7 +50,7 @@ export function createFileUpstream(url: string): Upstream {
         if (err instanceof ModgateError) throw err;
         throw new ModgateError('NOT_FOUND', `${name}: ${path}/${rel}: not found`);
       }
-      return createReadStream(file, { highWaterMark: 256 * 1024 });
+      return createReadStream(file, { highWaterMark: 256 * 1024, ...(signal ? { signal } : {}) });
     },
   };
 }

@@ -89,6 +89,21 @@ export function createCodeRepo(repo: GitRepo, codeRoot: string, modPath: string)
     return repo.readFile(hash, file, MAX_GO_MOD);
   };
 
+  /**
+   * The commit hash of rev for reading file. A revision the repository does not have is NOT_FOUND,
+   * worded as the go command's findDir words it (its ReadFile fails with unknown revision, which
+   * is fs.ErrNotExist), not "no go.mod there".
+   */
+  async function resolveRev(rev: string, version: string, file: string): Promise<string> {
+    if (/^[0-9a-f]{40}$/.test(rev)) return rev;
+    try {
+      return (await repo.stat(rev)).name;
+    } catch (err) {
+      if (err instanceof UnknownRevisionError) throw new ModgateError('NOT_FOUND', `${modPath}@${version}: reading ${codeRoot}/${file} at revision ${rev}: unknown revision ${rev}`);
+      throw err;
+    }
+  }
+
   function revToRev(rev: string): string {
     if (!isValid(rev)) return rev;
     if (isPseudoVersion(rev)) return pseudoVersionRev(rev);
@@ -144,15 +159,17 @@ export function createCodeRepo(repo: GitRepo, codeRoot: string, modPath: string)
   async function findDir(version: string): Promise<{ rev: string; dir: string; gomod: Buffer | undefined }> {
     if (!isValid(version)) throw invalid(modPath, version, 'syntax error');
     const rev = revToRev(version);
+    // An unknown revision is not "no go.mod there": it is a version the repository does not have.
     const file1 = join(codeDir, 'go.mod');
-    const gomod1 = await fileAt(rev, file1);
+    const hash = await resolveRev(rev, version, file1);
+    const gomod1 = await fileAt(hash, file1);
     const mpath1 = gomod1 ? modulePathFromGoMod(gomod1.toString('utf8')) : '';
     const found1 = gomod1 !== undefined && (isMajor(mpath1, pathMajor) || (pathMajor === '' && mpath1.startsWith('gopkg.in/')));
     let file2 = '';
     if (pathMajor !== '' && codeRoot !== modPath && !pathMajor.startsWith('.')) {
       const dir2 = join(codeDir, pathMajor.slice(1));
       file2 = join(dir2, 'go.mod');
-      const gomod2 = await fileAt(rev, file2);
+      const gomod2 = await fileAt(hash, file2);
       const mpath2 = gomod2 ? modulePathFromGoMod(gomod2.toString('utf8')) : '';
       const found2 = gomod2 !== undefined && isMajor(mpath2, pathMajor);
       if (found1 && found2) throw invalid(modPath, version, `${pathPrefix}/${file1} and ...${pathMajor}/go.mod both have ...${pathMajor} module paths at revision ${rev}`);
