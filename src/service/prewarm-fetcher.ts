@@ -1,8 +1,8 @@
 // The HTTP side of `modgate prewarm`: GETs .info/.mod/.zip files from one GOPROXY-protocol URL with
 // bounded concurrency, retries for transient failures, one request per file, and a record of each
 // outcome (fetched / already cached per the x-modgate-cache header / failed with the reason).
-import { Agent, request } from 'undici';
-import { setTimeout as delay } from 'node:timers/promises';
+import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import pLimit from 'p-limit';
 import { escapePath, escapeVersion } from '../module/escape.js';
 
 export type FileKind = 'info' | 'mod' | 'zip';
@@ -44,24 +44,6 @@ export interface Fetcher {
   close(): Promise<void>;
 }
 
-class TransientError extends Error {}
-
-/** A counting semaphore. */
-function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async (fn) => {
-    if (active >= n) await new Promise<void>((r) => waiting.push(r));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
-
 const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 function describe(err: unknown): string {
@@ -71,28 +53,47 @@ function describe(err: unknown): string {
   return code !== undefined && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }
 
-function isTransient(err: unknown): boolean {
-  if (err instanceof TransientError) return true;
-  const e = err as { code?: string; cause?: { code?: string } };
-  return TRANSIENT_CODES.has(e.code ?? '') || TRANSIENT_CODES.has(e.cause?.code ?? '');
+/** Statuses a GET is retried after (with the errors in TRANSIENT_CODES). */
+const TRANSIENT_STATUS = [429, 500, 502, 503, 504];
+
+/** An interceptor (innermost, under the retries) counting the requests sent per URL path. */
+function countRequests(counts: Map<string, number>): Dispatcher.DispatcherComposeInterceptor {
+  return (dispatch) => (options, handler) => {
+    counts.set(options.path, (counts.get(options.path) ?? 0) + 1);
+    return dispatch(options, handler);
+  };
 }
 
 export function createFetcher(opts: FetcherOptions): Fetcher {
-  const agent = new Agent({ connections: opts.concurrency, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connectTimeout: opts.timeoutMs });
-  const limit = limiter(opts.concurrency);
+  const sent = new Map<string, number>();
+  // Transient failures (network errors, timeouts, 429, 5xx) are retried by undici with doubling
+  // backoff; the last failing answer is handed back so its body can name the cause.
+  const agent = new Agent({ connections: opts.concurrency, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connectTimeout: opts.timeoutMs }).compose(
+    countRequests(sent),
+    interceptors.retry({
+      methods: ['GET'],
+      statusCodes: TRANSIENT_STATUS,
+      errorCodes: [...TRANSIENT_CODES],
+      maxRetries: opts.retries,
+      minTimeout: opts.retryBackoffMs,
+      timeoutFactor: 2,
+      maxTimeout: Math.max(opts.retryBackoffMs * 2 ** opts.retries, 1),
+      retryAfter: false,
+      throwOnError: false,
+    }),
+  );
+  const limit = pLimit(opts.concurrency);
   const done: FileResult[] = [];
   const memo = new Map<string, Promise<FileResult & { body?: Buffer }>>();
 
-  /** One attempt: resolves with the outcome, throws TransientError (or a network error) to retry. */
-  async function attempt(url: string, kind: FileKind, version: string): Promise<{ cacheHeader?: string; bytes: number; body?: Buffer }> {
+  /** One GET (retried inside the dispatcher): the outcome, or a thrown reason. */
+  async function fetchOnce(url: string, kind: FileKind, version: string): Promise<{ cacheHeader?: string; bytes: number; body?: Buffer }> {
     const res = await request(url, { dispatcher: agent, headers: { 'user-agent': 'modgate-prewarm' } });
     const header = res.headers['x-modgate-cache'];
     const cacheHeader = Array.isArray(header) ? header[0] : header;
     if (res.statusCode !== 200) {
       const text = (await res.body.text().catch(() => '')).split('\n\n')[0]?.trim().slice(0, 300) ?? '';
-      const reason = `${res.statusCode}${text === '' ? '' : `: ${text}`}`;
-      if (res.statusCode === 429 || res.statusCode >= 500) throw new TransientError(reason);
-      throw new Error(reason);
+      throw new Error(`${res.statusCode}${text === '' ? '' : `: ${text}`}`);
     }
     let bytes = 0;
     const keep: Buffer[] = [];
@@ -109,21 +110,15 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
   }
 
   async function fetchFile(path: string, version: string, kind: FileKind): Promise<FileResult & { body?: Buffer }> {
-    const url = `${opts.proxy}/${escapePath(path)}/@v/${escapeVersion(version)}.${kind}`;
-    let attempts = 0;
-    for (;;) {
-      attempts++;
-      try {
-        const r = await limit(() => attempt(url, kind, version));
-        const status: FileStatus = r.cacheHeader === 'hit' ? 'cached' : 'fetched';
-        return { path, version, kind, status, bytes: r.bytes, attempts, ...(r.cacheHeader === undefined ? {} : { cacheHeader: r.cacheHeader }), ...(r.body ? { body: r.body } : {}) };
-      } catch (err) {
-        if (isTransient(err) && attempts <= opts.retries) {
-          await delay(opts.retryBackoffMs * 2 ** (attempts - 1));
-          continue;
-        }
-        return { path, version, kind, status: 'failed', bytes: 0, attempts, reason: describe(err) };
-      }
+    const rel = `/${escapePath(path)}/@v/${escapeVersion(version)}.${kind}`;
+    const url = `${opts.proxy}${rel}`;
+    const attempts = (): number => sent.get(new URL(url).pathname) ?? 1;
+    try {
+      const r = await limit(() => fetchOnce(url, kind, version));
+      const status: FileStatus = r.cacheHeader === 'hit' ? 'cached' : 'fetched';
+      return { path, version, kind, status, bytes: r.bytes, attempts: attempts(), ...(r.cacheHeader === undefined ? {} : { cacheHeader: r.cacheHeader }), ...(r.body ? { body: r.body } : {}) };
+    } catch (err) {
+      return { path, version, kind, status: 'failed', bytes: 0, attempts: attempts(), reason: describe(err) };
     }
   }
 
