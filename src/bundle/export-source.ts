@@ -3,6 +3,7 @@
 // verifier client over that storage). Not-found contract: ModgateError NOT_FOUND.
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { validProxyUrl } from '../service/prewarm-run.js';
 import { Agent, request } from 'undici';
 import { ModgateError } from '../errors/modgate-error.js';
 import { escapePath, escapeVersion } from '../module/escape.js';
@@ -27,14 +28,7 @@ const notFound = (what: string, why: string): ModgateError => new ModgateError('
 
 /** Reads from a running modgate (or any GOPROXY that also proxies /sumdb/). */
 export function createProxySource(proxyUrl: string, timeoutMs: number): ExportSource {
-  let base: URL;
-  try {
-    base = new URL(proxyUrl);
-  } catch {
-    throw new ModgateError('INVALID_REQUEST', `export: --proxy ${JSON.stringify(proxyUrl)} is not a URL`, { hint: 'e.g. --proxy http://127.0.0.1:3000' });
-  }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new ModgateError('INVALID_REQUEST', `export: --proxy must be http or https, not ${base.protocol}`);
-  const root = proxyUrl.replace(/\/+$/, '');
+  const root = validProxyUrl('export', proxyUrl);
   const agent = new Agent({ connections: 16, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: timeoutMs });
   async function get(rel: string) {
     const res = await request(`${root}/${rel}`, { dispatcher: agent, headers: { 'user-agent': 'modgate-export' } });

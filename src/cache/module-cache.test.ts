@@ -20,9 +20,8 @@ import { versionKey } from './cache-keys.js';
 import { createModuleCache, type ModuleCache, type ModuleCacheOptions, type Refusal, type StorageFailure } from './module-cache.js';
 
 const M = 'example.com/m';
-const TTL = 1_000;
-const SWR = 1_000;
-const NEG = 500;
+/** Mutable-file TTL, stale-while-revalidate window and negative TTL of the cache under test (ms). */
+const [TTL, SWR, NEG] = [1_000, 1_000, 500];
 
 /** An upstream answering from a script, counting calls; `fail` makes it fail, `hold` delays zips. */
 interface Script {

@@ -1,7 +1,8 @@
 // The HTTP side of `modgate prewarm`: GETs .info/.mod/.zip files from one GOPROXY-protocol URL with
 // bounded concurrency, retries for transient failures, one request per file, and a record of each
 // outcome (fetched / already cached per the x-modgate-cache header / failed with the reason).
-import { Agent, interceptors, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
+import { retryGets } from '../upstream/http-retry.js';
 import pLimit from 'p-limit';
 import { escapePath, escapeVersion } from '../module/escape.js';
 
@@ -70,17 +71,7 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
   // backoff; the last failing answer is handed back so its body can name the cause.
   const agent = new Agent({ connections: opts.concurrency, headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs, connectTimeout: opts.timeoutMs }).compose(
     countRequests(sent),
-    interceptors.retry({
-      methods: ['GET'],
-      statusCodes: TRANSIENT_STATUS,
-      errorCodes: [...TRANSIENT_CODES],
-      maxRetries: opts.retries,
-      minTimeout: opts.retryBackoffMs,
-      timeoutFactor: 2,
-      maxTimeout: Math.max(opts.retryBackoffMs * 2 ** opts.retries, 1),
-      retryAfter: false,
-      throwOnError: false,
-    }),
+    retryGets({ statusCodes: TRANSIENT_STATUS, errorCodes: [...TRANSIENT_CODES], retries: opts.retries, backoffMs: opts.retryBackoffMs }),
   );
   const limit = pLimit(opts.concurrency);
   const done: FileResult[] = [];

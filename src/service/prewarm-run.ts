@@ -58,14 +58,15 @@ export function inputsFromText(text: string, name: string): PrewarmInput[] {
   return lines.map((l) => ({ kind: 'module', name: l }));
 }
 
-function validProxy(url: string): string {
+/** A --proxy flag value as a base URL (no trailing slash): http or https, else a clear refusal naming the command. */
+export function validProxyUrl(command: string, url: string): string {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new ModgateError('INVALID_REQUEST', `prewarm: --proxy ${JSON.stringify(url)} is not a URL`, { hint: 'e.g. --proxy http://127.0.0.1:3000' });
+    throw new ModgateError('INVALID_REQUEST', `${command}: --proxy ${JSON.stringify(url)} is not a URL`, { hint: 'e.g. --proxy http://127.0.0.1:3000' });
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ModgateError('INVALID_REQUEST', `prewarm: --proxy must be http or https, not ${u.protocol}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new ModgateError('INVALID_REQUEST', `${command}: --proxy must be http or https, not ${u.protocol}`);
   return url.replace(/\/+$/, '');
 }
 
@@ -74,7 +75,7 @@ const zero = (): Counts => ({ fetched: 0, cached: 0, failed: 0 });
 /** Runs the prewarm; resolves with the report (failures are in it, not thrown). */
 export async function prewarm(opts: PrewarmOptions): Promise<PrewarmReport> {
   if (opts.inputs.length === 0) throw new ModgateError('INVALID_REQUEST', 'prewarm: nothing to do', { hint: 'pass go.mod or go.sum files, or module@version' });
-  const proxy = validProxy(opts.proxy);
+  const proxy = validProxyUrl('prewarm', opts.proxy);
   for (const input of opts.inputs) {
     if (input.kind === 'module' && (!input.name.includes('@') || input.name.includes('/@'))) {
       throw new ModgateError('INVALID_REQUEST', `prewarm: ${input.name}: not a file and not module@version`, {

@@ -150,28 +150,41 @@ export async function treeHash(n: number, read: HashReader): Promise<Hash> {
 function leafProofIndex(lo: number, hi: number, n: number, need: number[]): number[] {
   if (!(lo <= n && n < hi)) throw new Error('tlog: bad math in leafProofIndex');
   if (lo + 1 === hi) return need;
+  return indexStep(lo, hi, need, (k) => n < lo + k, (a, b) => leafProofIndex(a, b, n, need));
+}
+
+/** The indexes one level of a proof over [lo, hi) needs, in the order proofStep consumes them. */
+function indexStep(lo: number, hi: number, need: number[], inLeft: (k: number) => boolean, recurse: (lo: number, hi: number) => void): number[] {
   const { k } = maxpow2(hi - lo);
-  if (n < lo + k) {
-    leafProofIndex(lo, lo + k, n, need);
+  if (inLeft(k)) {
+    recurse(lo, lo + k);
     subTreeIndex(lo + k, hi, need);
   } else {
     subTreeIndex(lo, lo + k, need);
-    leafProofIndex(lo + k, hi, n, need);
+    recurse(lo + k, hi);
   }
   return need;
 }
 
 function leafProof(lo: number, hi: number, n: number, hashes: Hash[]): [Hash[], Hash[]] {
   if (lo + 1 === hi) return [[], hashes];
+  return proofStep(lo, hi, hashes, (k) => n < lo + k, (a, b, h) => leafProof(a, b, n, h));
+}
+
+/**
+ * One level of a leaf or tree proof over [lo, hi): the proof in the half that holds n (recursing),
+ * then the hash of the other half, consuming hashes in the order the *ProofIndex functions listed them.
+ */
+function proofStep(lo: number, hi: number, hashes: Hash[], inLeft: (k: number) => boolean, recurse: (lo: number, hi: number, hashes: Hash[]) => [Hash[], Hash[]]): [Hash[], Hash[]] {
   const { k } = maxpow2(hi - lo);
   let p: Hash[];
   let th: Hash;
-  if (n < lo + k) {
-    [p, hashes] = leafProof(lo, lo + k, n, hashes);
+  if (inLeft(k)) {
+    [p, hashes] = recurse(lo, lo + k, hashes);
     [th, hashes] = subTreeHash(lo + k, hi, hashes);
   } else {
     [th, hashes] = subTreeHash(lo, lo + k, hashes);
-    [p, hashes] = leafProof(lo + k, hi, n, hashes);
+    [p, hashes] = recurse(lo + k, hi, hashes);
   }
   p.push(th);
   return [p, hashes];
@@ -206,15 +219,7 @@ export function checkRecord(p: readonly Hash[], t: number, th: Hash, n: number, 
 function treeProofIndex(lo: number, hi: number, n: number, need: number[]): number[] {
   if (!(lo < n && n <= hi)) throw new Error('tlog: bad math in treeProofIndex');
   if (n === hi) return lo === 0 ? need : subTreeIndex(lo, hi, need);
-  const { k } = maxpow2(hi - lo);
-  if (n <= lo + k) {
-    treeProofIndex(lo, lo + k, n, need);
-    subTreeIndex(lo + k, hi, need);
-  } else {
-    subTreeIndex(lo, lo + k, need);
-    treeProofIndex(lo + k, hi, n, need);
-  }
-  return need;
+  return indexStep(lo, hi, need, (k) => n <= lo + k, (a, b) => treeProofIndex(a, b, n, need));
 }
 
 function treeProof(lo: number, hi: number, n: number, hashes: Hash[]): [Hash[], Hash[]] {
@@ -223,18 +228,7 @@ function treeProof(lo: number, hi: number, n: number, hashes: Hash[]): [Hash[], 
     const [th, rest] = subTreeHash(lo, hi, hashes);
     return [[th], rest];
   }
-  const { k } = maxpow2(hi - lo);
-  let p: Hash[];
-  let th: Hash;
-  if (n <= lo + k) {
-    [p, hashes] = treeProof(lo, lo + k, n, hashes);
-    [th, hashes] = subTreeHash(lo + k, hi, hashes);
-  } else {
-    [th, hashes] = subTreeHash(lo, lo + k, hashes);
-    [p, hashes] = treeProof(lo + k, hi, n, hashes);
-  }
-  p.push(th);
-  return [p, hashes];
+  return proofStep(lo, hi, hashes, (k) => n <= lo + k, (a, b, h) => treeProof(a, b, n, h));
 }
 
 /** The proof that the tree of n records is a prefix of the tree of t records. */

@@ -2,6 +2,7 @@
 // timeouts, an attempt deadline and minimum transfer rate (transfer-guard.ts), and bounded retries
 // with backoff (undici's retry interceptor) for GETs failing with a connection error or 502/503/504.
 import { Agent, interceptors, request, errors as undiciErrors } from 'undici';
+import { retryGets } from './http-retry.js';
 import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { ModgateError } from '../errors/modgate-error.js';
@@ -82,18 +83,7 @@ export function createHttpUpstream(opts: HttpUpstreamOptions): Upstream {
     allowH2: true,
   }).compose(
     interceptors.redirect({ maxRedirections: 5 }),
-    interceptors.retry({
-      methods: ['GET'],
-      statusCodes: RETRY_STATUS,
-      errorCodes: RETRY_ERROR_CODES,
-      maxRetries: opts.retries,
-      minTimeout: opts.retryBackoffMs,
-      timeoutFactor: 2,
-      maxTimeout: Math.max(opts.retryBackoffMs * 2 ** opts.retries, 1),
-      retryAfter: false,
-      // The last failing answer is handed back (its body names the cause), not replaced by an error.
-      throwOnError: false,
-    }),
+    retryGets({ statusCodes: RETRY_STATUS, errorCodes: RETRY_ERROR_CODES, retries: opts.retries, backoffMs: opts.retryBackoffMs }),
   );
   const headers: Record<string, string> = { 'user-agent': opts.userAgent ?? 'modgate' };
   if (auth) headers.authorization = auth;

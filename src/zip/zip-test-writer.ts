@@ -1,4 +1,6 @@
 // A minimal zip writer for tests: Store or Deflate entries, with hooks to lie about CRC and sizes.
+// Hand-written on purpose: yazl (used for real zips) refuses the unclean, absolute and `..` names
+// and the lying headers that the refusal tests need to build.
 
 import { crc32, deflateRawSync } from 'node:zlib';
 
@@ -23,25 +25,30 @@ export function buildZip(entries: readonly TestZipEntry[]): Buffer {
     const name = Buffer.from(e.name, 'utf8');
     const crc = e.crc ?? crc32(data);
     const size = e.declaredSize ?? data.length;
+    // The fields both headers carry, at their offsets in the local (30-byte) and central (46-byte) header.
+    const shared: Array<[local: number, central: number, bytes: 2 | 4, value: number]> = [
+      [4, 6, 2, 20], // version needed
+      [6, 8, 2, 0x0800], // flags: UTF-8 names
+      [8, 10, 2, method],
+      [14, 16, 4, crc >>> 0],
+      [18, 20, 4, body.length],
+      [22, 24, 4, size],
+      [26, 28, 2, name.length],
+    ];
     const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc >>> 0, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
+    local.writeUInt32LE(0x04034b50, 0);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc >>> 0, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(20, 4); // version made by
+    for (const [lo, co, bytes, value] of shared) {
+      if (bytes === 2) {
+        local.writeUInt16LE(value, lo);
+        central.writeUInt16LE(value, co);
+      } else {
+        local.writeUInt32LE(value, lo);
+        central.writeUInt32LE(value, co);
+      }
+    }
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, body);
     centrals.push(central, name);
