@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the tests need when it is missing: Debian packages (Go toolchain, x/mod, the Go module
-# sources the interop fixture is built from, git, redis, nginx, wrk, chromium) and npm dependencies.
+# sources the interop fixture is built from — every package of test/gohelper/fixture-modules.txt —,
+# git, redis, chromium) and npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBS=(
-  golang-go golang-golang-x-mod-dev golang-golang-x-crypto-dev git redis-server
-  golang-github-spf13-cobra-dev golang-github-spf13-viper-dev golang-github-sirupsen-logrus-dev
-  golang-github-stretchr-testify-dev golang-golang-x-text-dev golang-gopkg-yaml.v3-dev golang-gopkg-yaml.v2-dev chromium
-)
+DEBS=(golang-go golang-golang-x-mod-dev golang-golang-x-crypto-dev git redis-server chromium)
+mapfile -t FIXTURE_DEBS < <(awk '!/^#/ && NF == 2 { print $2 }' test/gohelper/fixture-modules.txt | sort -u)
+DEBS+=("${FIXTURE_DEBS[@]}")
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

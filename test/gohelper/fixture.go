@@ -1,8 +1,11 @@
 // The build-fixture subcommand: a realistic module graph in GOPROXY layout built from the Go module
-// sources Debian ships under /usr/share/gocode/src, plus an app module that builds against it.
+// sources Debian ships under /usr/share/gocode/src, plus an app module that builds against it. The
+// modules built from source are exactly those of the -modules list (fixture-modules.txt); every
+// other module reached is a go.mod-only stub, so extra installed packages change nothing.
 package main
 
 import (
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
@@ -56,8 +59,39 @@ type manifest struct {
 type graphBuilder struct {
 	src     string
 	deb     *debianIndex
+	listed  map[string]string // module path → Debian package: the modules built from source
 	mods    map[string]*fixtureModule
 	skipped []skipped
+	missing []string // listed modules whose source could not be used, with the package to install
+}
+
+// readModuleList parses a -modules file: "module-path debian-package" lines, # comments.
+func readModuleList(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	listed := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 2 {
+			return nil, fmt.Errorf("%s:%d: want \"module-path debian-package\", got %q", path, n, line)
+		}
+		listed[fields[0]] = fields[1]
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(listed) == 0 {
+		return nil, fmt.Errorf("%s lists no modules", path)
+	}
+	return listed, nil
 }
 
 func cmdBuildFixture(args []string) error {
@@ -65,12 +99,17 @@ func cmdBuildFixture(args []string) error {
 	src := fs.String("src", "/usr/share/gocode/src", "GOPATH src directory with Debian's Go sources")
 	out := fs.String("out", "", "output directory (proxy/, app/, manifest.json)")
 	rootsFlag := fs.String("roots", "", "comma-separated root module paths")
+	modulesFlag := fs.String("modules", "", "file listing the modules built from source (module-path debian-package lines)")
 	jobs := fs.Int("j", 2, "parallel zip builders")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *out == "" || *rootsFlag == "" {
-		return errors.New("-out and -roots are required")
+	if *out == "" || *rootsFlag == "" || *modulesFlag == "" {
+		return errors.New("-out, -roots and -modules are required")
+	}
+	listed, err := readModuleList(*modulesFlag)
+	if err != nil {
+		return err
 	}
 	os.Setenv("GO111MODULE", "off") // go/build below must stay in GOPATH mode
 	var roots []string
@@ -83,12 +122,20 @@ func cmdBuildFixture(args []string) error {
 	if err != nil {
 		return err
 	}
-	g := &graphBuilder{src: filepath.Clean(*src), deb: deb, mods: map[string]*fixtureModule{}}
+	g := &graphBuilder{src: filepath.Clean(*src), deb: deb, listed: listed, mods: map[string]*fixtureModule{}}
 	for _, r := range roots {
-		m := g.load(r)
-		if m.Dir == "" {
-			return fmt.Errorf("root %s: no usable Debian source under %s", r, *src)
+		if _, ok := listed[r]; !ok {
+			return fmt.Errorf("root %s is not listed in %s", r, *modulesFlag)
 		}
+		g.load(r)
+	}
+	for _, p := range sortedKeys(listed) {
+		if g.mods[p] == nil {
+			g.missing = append(g.missing, fmt.Sprintf("%s (%s): listed but not reached from the roots; remove it from the list", p, listed[p]))
+		}
+	}
+	if len(g.missing) > 0 {
+		return fmt.Errorf("the fixture's module set (%s) cannot be built from %s:\n  %s\nscripts/ensure-deps.sh installs every listed package", *modulesFlag, *src, strings.Join(g.missing, "\n  "))
 	}
 	g.fixVersions()
 	selected := g.selected(roots)
@@ -123,12 +170,16 @@ func cmdBuildFixture(args []string) error {
 }
 
 func (g *graphBuilder) sortedPaths() []string {
-	paths := make([]string, 0, len(g.mods))
-	for p := range g.mods {
-		paths = append(paths, p)
+	return sortedKeys(g.mods)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	sort.Strings(paths)
-	return paths
+	sort.Strings(keys)
+	return keys
 }
 
 func (m *fixtureModule) sortedVersions() []string {
@@ -152,9 +203,18 @@ func (g *graphBuilder) load(path string) *fixtureModule {
 	}
 	m := &fixtureModule{Path: path, versions: map[string]bool{}}
 	g.mods[path] = m
-	if err := g.loadSource(m); err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
-			g.skipped = append(g.skipped, skipped{Module: path, Reason: "stubbed: " + err.Error()})
+	pkg, isListed := g.listed[path]
+	var err error
+	if isListed {
+		err = g.loadSource(m)
+	}
+	if !isListed || err != nil {
+		if err != nil {
+			reason := err.Error()
+			if errors.Is(err, os.ErrNotExist) {
+				reason = "source not installed"
+			}
+			g.missing = append(g.missing, fmt.Sprintf("%s: %s; install Debian package %s", path, reason, pkg))
 		}
 		m.Dir, m.DebVersion, m.Requires = "", "", nil
 		m.GoMod = []byte("module " + modfile.AutoQuote(path) + "\n")

@@ -3,7 +3,7 @@
 // utilities answer as expected on a small zip; the harness pieces behave as documented.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,7 +12,9 @@ import {
   checkZipGo,
   copyFixtureApp,
   createZipGo,
+  DEFAULT_FIXTURE_ROOTS,
   escapePathGo,
+  FIXTURE_MODULES_FILE,
   goHelperBinary,
   hashModGo,
   hashZipGo,
@@ -21,6 +23,26 @@ import {
 } from './gohelper.js';
 import { startFileProxy } from './file-proxy-server.js';
 import { createGoEnv, goModDownloadJson, parseJsonStream } from './go-env.js';
+import { runProcess } from './process-runner.js';
+
+const GOCODE_SRC = '/usr/share/gocode/src';
+const hasSource = (path: string) => stat(join(GOCODE_SRC, path)).then(() => true, () => false);
+
+/** The fixture module list: module path → Debian package. */
+async function listedModules(): Promise<Map<string, string>> {
+  const lines = (await readFile(FIXTURE_MODULES_FILE, 'utf8')).split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  return new Map(lines.map((l) => l.trim().split(/\s+/) as [string, string]));
+}
+
+/** Runs gohelper build-fixture into a temp dir with this module list; the manifest on success. */
+async function buildFixtureWith(dir: string, roots: readonly string[], modules: ReadonlyMap<string, string>) {
+  const list = join(dir, 'modules.txt');
+  await writeFile(list, [...modules].map(([p, pkg]) => `${p} ${pkg}\n`).join(''));
+  const out = join(dir, 'out');
+  const r = await runProcess(await goHelperBinary(), ['build-fixture', '-src', GOCODE_SRC, '-out', out, '-roots', roots.join(','), '-modules', list], { timeoutMs: 300_000 });
+  const manifest = r.code === 0 ? (JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as { modules: Array<{ path: string; stub: boolean }> }) : undefined;
+  return { code: r.code, stderr: r.stderr, manifest };
+}
 
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'modgate-fixture-test-'));
@@ -67,6 +89,51 @@ void test('fixture: a realistic graph whose app builds with the go command again
     await env.cleanup();
     await sumdb.stop();
   }
+});
+
+void test('fixture: the modules built from source are exactly those of fixture-modules.txt', { timeout: 600_000 }, async () => {
+  const fixture = await buildFixture();
+  const listed = await listedModules();
+  assert.deepEqual(fixture.manifest.modules.filter((m) => !m.stub).map((m) => m.path).sort(), [...listed.keys()].sort());
+});
+
+void test('build-fixture: an installed source that is not listed stays a stub (extra Debian packages change nothing)', { timeout: 600_000 }, async () => {
+  // logrus requires testify, go-spew and go-difflib, whose sources are installed: unlisted, they are stubs.
+  const listed = await listedModules();
+  const modules = new Map([...listed].filter(([p]) => p === 'github.com/sirupsen/logrus' || p === 'golang.org/x/sys'));
+  assert.equal(modules.size, 2);
+  assert.ok(await hasSource('github.com/stretchr/testify'));
+  await withTempDir(async (dir) => {
+    const r = await buildFixtureWith(dir, ['github.com/sirupsen/logrus'], modules);
+    assert.equal(r.code, 0, r.stderr);
+    const real = r.manifest!.modules.filter((m) => !m.stub).map((m) => m.path).sort();
+    assert.deepEqual(real, ['github.com/sirupsen/logrus', 'golang.org/x/sys']);
+    const stubs = r.manifest!.modules.filter((m) => m.stub).map((m) => m.path);
+    for (const p of ['github.com/stretchr/testify', 'github.com/davecgh/go-spew']) assert.ok(stubs.includes(p), `${p} is not a stub: ${stubs.join(' ')}`);
+  });
+});
+
+void test('build-fixture: a listed module whose source is not installed fails naming its package; so does an unreached one', { timeout: 600_000 }, async () => {
+  const fixture = await buildFixture();
+  // A module the graph reaches whose source this machine does not have.
+  let absent: string | undefined;
+  for (const m of fixture.manifest.modules.filter((x) => x.stub)) {
+    if (!(await hasSource(m.path))) {
+      absent = m.path;
+      break;
+    }
+  }
+  assert.ok(absent !== undefined, 'every stub has an installed source');
+  const listed = await listedModules();
+  await withTempDir(async (dir) => {
+    const missing = await buildFixtureWith(dir, DEFAULT_FIXTURE_ROOTS, new Map([...listed, [absent, 'golang-example-absent-dev']]));
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, new RegExp(`${absent.replace(/[.]/g, '\\.')}: source not installed; install Debian package golang-example-absent-dev`));
+    assert.match(missing.stderr, /scripts\/ensure-deps\.sh/);
+    const unreached = await buildFixtureWith(dir, DEFAULT_FIXTURE_ROOTS, new Map([...listed, ['example.com/unreached', 'golang-example-unreached-dev']]));
+    assert.notEqual(unreached.code, 0);
+    assert.match(unreached.stderr, /example\.com\/unreached \(golang-example-unreached-dev\): listed but not reached from the roots/);
+  });
 });
 
 void test('fixture: served over HTTP by the file proxy server, with request counting', { timeout: 600_000 }, async () => {

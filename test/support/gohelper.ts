@@ -22,6 +22,8 @@ export const DEFAULT_FIXTURE_ROOTS: readonly string[] = [
 ];
 
 const HELPER_SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'gohelper');
+/** The modules built from Debian sources (path and package per line); every other one is a stub. */
+export const FIXTURE_MODULES_FILE = join(HELPER_SRC, 'fixture-modules.txt');
 const GOCODE = '/usr/share/gocode';
 const CACHE_ROOT = join(tmpdir(), 'modgate-gohelper');
 
@@ -172,19 +174,39 @@ export interface Fixture {
 
 const fixturePromises = new Map<string, Promise<Fixture>>();
 
-/** Builds (once per helper source hash and roots, shared across processes) the module fixture. */
+/**
+ * The fixture module list and the installed versions of its Debian packages (what the fixture is
+ * built from); throws naming the packages that are not installed.
+ */
+async function fixtureSources(): Promise<string> {
+  const list = await readFile(FIXTURE_MODULES_FILE, 'utf8');
+  const packages = [...new Set(list.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((l) => l.trim().split(/\s+/)[1]!))].sort();
+  const r = await runProcess('dpkg-query', ['-W', '-f', '${Package} ${db:Status-Status} ${Version}\n', ...packages], { timeoutMs: 60_000 });
+  const installed = new Map(r.stdout.split('\n').map((l) => l.split(' ')).filter((f) => f[1] === 'installed').map((f) => [f[0]!, f[2]!]));
+  const missing = packages.filter((p) => !installed.has(p));
+  if (missing.length > 0) {
+    throw new Error(`the test fixture needs Debian packages that are not installed: ${missing.join(' ')} (bash scripts/ensure-deps.sh installs them; the list is ${FIXTURE_MODULES_FILE})`);
+  }
+  return `${list}\n${packages.map((p) => `${p} ${installed.get(p)!}`).join('\n')}`;
+}
+
+/**
+ * Builds (once per helper source hash, roots, module list and installed package versions, shared
+ * across processes) the module fixture.
+ */
 export function buildFixture(roots: readonly string[] = DEFAULT_FIXTURE_ROOTS): Promise<Fixture> {
   const key = roots.join(',');
   let p = fixturePromises.get(key);
   if (!p) {
     p = (async () => {
       const bin = await goHelperBinary();
-      const id = createHash('sha256').update(`${await goHelperSourceHash()}\n${key}`).digest('hex').slice(0, 16);
+      const id = createHash('sha256').update(`${await goHelperSourceHash()}\n${key}\n${await fixtureSources()}`).digest('hex').slice(0, 16);
       const dir = join(CACHE_ROOT, `fixture-${id}`);
       await buildOnce(
         dir,
         async (tmp) => {
-          const r = await runProcess(bin, ['build-fixture', '-src', join(GOCODE, 'src'), '-out', tmp, '-roots', key], { timeoutMs: 300_000 });
+          const args = ['build-fixture', '-src', join(GOCODE, 'src'), '-out', tmp, '-roots', key, '-modules', FIXTURE_MODULES_FILE];
+          const r = await runProcess(bin, args, { timeoutMs: 300_000 });
           if (r.code !== 0) throw new Error(`gohelper build-fixture failed (exit ${r.code}):\n${r.stderr}`);
         },
         300_000,
