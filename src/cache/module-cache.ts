@@ -88,7 +88,19 @@ export interface ModuleCacheOptions {
   readonly onBackgroundError?: (err: unknown, what: string) => void;
 }
 
+/** A lookup of a small file, as inMemory takes it: the kind, the module path and (for a version's files) the version. */
+export type MemoryQuery =
+  | { readonly kind: 'list' | 'latest'; readonly path: string }
+  | { readonly kind: 'info'; readonly path: string; readonly version: string; readonly canonical: boolean }
+  | { readonly kind: 'mod'; readonly path: string; readonly version: string };
+
 export interface ModuleCache {
+  /**
+   * The answer the lookup of `q` would give from this process's memory, with the same bookkeeping
+   * (access time, prefetch), synchronously; undefined when the lookup would have to go further
+   * (storage, a fill): ask the async method then. Never reads storage, never fills.
+   */
+  inMemory(q: MemoryQuery): CachedObject | undefined;
   list(path: string): Promise<CachedObject>;
   latest(path: string): Promise<CachedObject>;
   /** `version` canonical → immutable .info; otherwise a query resolved by the upstreams. */
@@ -270,6 +282,21 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     });
   }
 
+  /** A canonical .info/.mod remembered here, noted as asked for and served (what immutableSmall and its callers note). */
+  const immutableInMemory = (file: 'info' | 'mod', path: string, version: string): CachedObject | undefined => {
+    const key = versionKey(path, version, file);
+    const o = hot?.get(key);
+    if (!o) return undefined;
+    prefetcher?.clientAsked(key);
+    return touch(path, version, o);
+  };
+
+  /** A list/@latest answer remembered here and still within its TTL. */
+  const freshInMemory = (key: string): CachedObject | undefined => {
+    const o = hot?.get(key);
+    return o && now() - o.modified.getTime() < opts.listTtlMs ? o : undefined;
+  };
+
   /** list and @latest: TTL, stale-while-revalidate, stale-if-error; `force` skips freshness. */
   async function refreshable(path: string, key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void, force = false): Promise<CachedObject> {
     const fill = () =>
@@ -294,8 +321,8 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       await freshness.deleteNegative(key);
       return fill();
     }
-    const inMemory = hot?.get(key);
-    if (inMemory && now() - inMemory.modified.getTime() < opts.listTtlMs) return inMemory;
+    const inMemory = freshInMemory(key);
+    if (inMemory) return inMemory;
     const st = await storage.stat(key);
     if (st) {
       const age = now() - st.modified.getTime();
@@ -454,6 +481,18 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       });
     },
     mod: async (path, version) => touch(path, version, await immutableSmall('mod', path, version)),
+    inMemory(q) {
+      switch (q.kind) {
+        case 'list':
+          return freshInMemory(listKey(q.path));
+        case 'latest':
+          return freshInMemory(latestKey(q.path));
+        case 'info':
+          return q.canonical ? immutableInMemory('info', q.path, q.version) : queries.get(`${q.path}@${q.version}`);
+        case 'mod':
+          return immutableInMemory('mod', q.path, q.version);
+      }
+    },
     get prefetchPending() {
       return prefetcher?.pending ?? 0;
     },

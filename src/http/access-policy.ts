@@ -1,19 +1,21 @@
 // Who may use the proxy and for which modules: optional client tokens (Bearer, or Basic with the
 // token as password, as .netrc/GOAUTH users send them) and allow/deny module path patterns.
-import type { FastifyRequest } from 'fastify';
 import { ModgateError } from '../errors/modgate-error.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
-import type { TokenChecker } from './admin-auth.js';
+import type { RequestInfo, TokenChecker } from './admin-auth.js';
 
 export interface AccessPolicy {
+  /** Whether checkClient has anything to check (client tokens are configured). */
+  readonly checksClients: boolean;
   /** Throws UNAUTHORIZED/FORBIDDEN when client tokens are configured and the request lacks one. */
-  checkClient(req: FastifyRequest): Promise<void>;
+  checkClient(req: RequestInfo): Promise<void>;
   /** Throws FORBIDDEN when the module path is not allowed here. */
   checkModule(path: string): void;
 }
 
 export function createAccessPolicy(opts: { clients: TokenChecker; allow: string; deny: string }): AccessPolicy {
   return {
+    checksClients: opts.clients.enabled,
     async checkClient(req) {
       if (!opts.clients.enabled) return;
       try {

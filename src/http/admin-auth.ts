@@ -6,12 +6,15 @@ import { ModgateError } from '../errors/modgate-error.js';
 import type { EventLog } from '../observe/event-log.js';
 import { withoutQuery } from './redact-url.js';
 
+/** What a token check reads of a request (a fastify request, or the fast path's view of a raw one). */
+export type RequestInfo = Pick<FastifyRequest, 'headers' | 'ip' | 'url'>;
+
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 export interface TokenChecker {
   readonly enabled: boolean;
   /** Throws UNAUTHORIZED (missing) or FORBIDDEN (wrong token); records an auth_failure event. */
-  check(req: FastifyRequest): Promise<void>;
+  check(req: RequestInfo): Promise<void>;
 }
 
 export function parseTokens(list: string): string[] {
@@ -19,7 +22,7 @@ export function parseTokens(list: string): string[] {
 }
 
 /** The token a request carries: `Authorization: Bearer T`, or Basic with T as the password. */
-export function presentedToken(req: FastifyRequest): string | undefined {
+export function presentedToken(req: Pick<RequestInfo, 'headers'>): string | undefined {
   const h = req.headers.authorization;
   if (!h) return undefined;
   const m = /^(\w+)\s+(.+)$/.exec(h.trim());

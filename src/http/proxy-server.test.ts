@@ -9,45 +9,13 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createProxyServer } from './proxy-server.js';
-import { createModuleCache, type Refusal } from '../cache/module-cache.js';
-import { createBasicGate } from '../cache/basic-gate.js';
-import { createFsStorage } from '../storage/fs-storage.js';
-import { createLocalCoordinator } from '../coordination/local-coordinator.js';
-import { createUpstreamChain } from '../upstream/upstream-chain.js';
-import { createFileUpstream } from '../upstream/file-upstream.js';
-import { writeModuleZip } from '../../test/support/module-zip.js';
+import type { Refusal } from '../cache/module-cache.js';
 import { buildZip } from '../zip/zip-test-writer.js';
-import { escapePath, escapeVersion } from '../module/escape.js';
+import { addVersion, cacheOver } from '../testing/proxy-fixture.js';
 
 let dir: string;
 let app: FastifyInstance;
 let cacheDir: string;
-
-async function addVersion(root: string, path: string, version: string, files: Record<string, string>, time = '2024-01-02T03:04:05Z') {
-  const d = join(root, ...escapePath(path).split('/'), '@v');
-  const v = escapeVersion(version);
-  await mkdir(d, { recursive: true });
-  await writeFile(join(d, `${v}.info`), JSON.stringify({ Version: version, Time: time }));
-  await writeFile(join(d, `${v}.mod`), files['go.mod'] ?? `module ${path}\n`);
-  await writeModuleZip(join(d, `${v}.zip`), path, version, files);
-}
-
-/** A module cache in `cacheDir` over a file:// upstream at `upstreamDir` (no checksum DB). */
-function cacheOver(upstreamDir: string, cacheDir: string, onRefusal?: (r: Refusal) => void) {
-  const storage = createFsStorage(cacheDir);
-  const cache = createModuleCache({
-    ...(onRefusal ? { onRefusal } : {}),
-    storage,
-    chain: createUpstreamChain([{ upstream: createFileUpstream(pathToFileURL(upstreamDir).toString()), fallBackOnError: false }]),
-    gate: createBasicGate(),
-    coordinator: createLocalCoordinator(),
-    listTtlMs: 60_000,
-    staleWhileRevalidateMs: 60_000,
-    negativeTtlMs: 60_000,
-    queryTtlMs: 60_000,
-  });
-  return { storage, cache };
-}
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'modgate-http-'));

@@ -1,5 +1,8 @@
 // The HTTP server: GOPROXY routes, health/readiness, one request-flow log line per request.
 // Parses the request, calls the cache, maps the result; status codes come from error-status.ts.
+// In front of fastify, fast-hits.ts answers small files already in memory; everything else (and
+// every request while the server closes) is routed here.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { ModgateError } from '../errors/modgate-error.js';
@@ -10,20 +13,14 @@ import { LRUCache } from 'lru-cache';
 import type { AccessPolicy } from './access-policy.js';
 import { sendObject } from './send-object.js';
 import { clientErrorHandler, requestError } from './client-errors.js';
-import { withoutQuery } from './redact-url.js';
 import { createPathRedactor, type PathRedactor } from './server-paths.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
-import { withFlowNotes, type FlowNotes } from '../observe/flow-scope.js';
+import { withFlowNotes } from '../observe/flow-scope.js';
+import { createFlowRecorder, createRequestIds, type FinishedRequest, type RequestFlow } from './request-flow.js';
+import { checkClientOnce, createFastHits } from './fast-hits.js';
 
-/** What one request did, for the request-flow log line. */
-export interface RequestFlow extends FlowNotes {
-  kind?: string;
-  module?: string;
-  version?: string;
-  cache?: string;
-  source?: string;
-}
+export type { RequestFlow } from './request-flow.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,6 +53,10 @@ export interface ProxyServerOptions {
   readonly serverPaths?: readonly string[];
   /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */
   readonly plugins?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
+  /** Answer hits of small files in memory before fastify (fast-hits.ts); default true. */
+  readonly fastPath?: boolean;
+  /** Called for each request the fast path answered (tests). */
+  readonly onFastAnswer?: () => void;
 }
 
 function plain(reply: FastifyReply, status: number, text: string): FastifyReply {
@@ -87,13 +88,85 @@ function methodNotAllowed(req: FastifyRequest, reply: FastifyReply): never {
   throw new ModgateError('METHOD_NOT_ALLOWED', `method ${req.method} not allowed: this path answers GET and HEAD only`);
 }
 
+/** The answer to every request that arrives while the server closes (instead of fastify's JSON one). */
+function shuttingDown(res: ServerResponse): void {
+  const e = new ModgateError('SHUTTING_DOWN', 'modgate is shutting down: retry the request', { hint: 'another replica, or this one once restarted, answers it' });
+  const body = `${e.userMessage}\n`;
+  res.writeHead(statusOf(e.code), ['content-type', 'text/plain; charset=utf-8', 'cache-control', 'no-store', 'x-modgate-error', e.code, 'content-length', String(Buffer.byteLength(body)), 'connection', 'close']);
+  res.end(body);
+}
+
 export async function createProxyServer(opts: ProxyServerOptions): Promise<FastifyInstance> {
+  const nextId = createRequestIds();
+  const record = createFlowRecorder({ logger: opts.logger, ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.onFlow ? { onFlow: opts.onFlow } : {}) });
+  const prefix = opts.pathPrefix;
+  // Parsing and validating a path costs more than serving a hit from memory: remember the result
+  // per raw path (valid requests only; bad ones are rare and must keep their errors).
+  const parsedPaths = new LRUCache<string, ProxyRequest>({ max: 20_000 });
+  const parse = (rel: string): ProxyRequest | undefined => {
+    let parsed = parsedPaths.get(rel);
+    if (parsed === undefined) {
+      parsed = parseProxyPath(rel);
+      if (parsed) parsedPaths.set(rel, parsed);
+    }
+    return parsed;
+  };
+  const fast =
+    opts.fastPath === false
+      ? undefined
+      : createFastHits({
+          cache: opts.cache,
+          ...(opts.access ? { access: opts.access } : {}),
+          pathPrefix: prefix,
+          shortMaxAge: opts.shortMaxAge,
+          parse,
+          nextId,
+          record: opts.onFastAnswer
+            ? (r: FinishedRequest) => {
+                opts.onFastAnswer?.();
+                record(r);
+              }
+            : record,
+        });
+  let closing = false;
+  const started = new WeakMap<IncomingMessage, number>();
+
   const app = Fastify({
     logger: false,
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 4096 },
     bodyLimit: 32 << 20,
     forceCloseConnections: 'idle',
+    genReqId: nextId,
+    // node:http as fastify would make it, with the fast path and the closing answer in front.
+    serverFactory: (handler, fastifyOptions) => {
+      const o = fastifyOptions as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
+      const toFastify = (req: IncomingMessage, res: ServerResponse): void => {
+        if (!closing) return handler(req, res);
+        shuttingDown(res);
+        record({ reqId: nextId(), method: req.method ?? '', url: req.url ?? '', flow: { kind: 'other' }, status: res.statusCode, bytes: 0, elapsedMs: performance.now() - (started.get(req) ?? performance.now()) });
+      };
+      const server = createServer((req, res) => {
+        if (closing) {
+          started.set(req, performance.now());
+          return toFastify(req, res);
+        }
+        const answered = fast?.(req, res) ?? false;
+        if (answered === false) handler(req, res);
+        else if (answered !== true) {
+          started.set(req, performance.now());
+          answered.then(
+            (ok) => ok || toFastify(req, res),
+            () => toFastify(req, res),
+          );
+        }
+      });
+      server.keepAliveTimeout = o.keepAliveTimeout;
+      server.requestTimeout = o.requestTimeout;
+      server.setTimeout(o.connectionTimeout);
+      if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
+      return server;
+    },
     // Requests refused before routing (by Node's parser or by fastify): plain text like ours.
     clientErrorHandler,
     frameworkErrors: (err, _req, reply) => {
@@ -101,49 +174,22 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       void plain(reply, statusOf(e.code), e.userMessage);
     },
   });
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
   app.decorateRequest('flow', null as unknown as RequestFlow);
   app.addHook('onRequest', async (req) => {
     req.flow = {};
   });
   app.addHook('onResponse', async (req, reply) => {
-    const f = req.flow;
     const len = reply.getHeader('content-length');
-    const bytes = typeof len === 'number' ? len : Number(len ?? 0);
-    if (opts.metrics && f.kind !== undefined && f.kind !== 'admin' && f.kind !== 'metrics') {
-      const result = reply.statusCode >= 500 ? 'error' : (f.cache ?? 'bypass');
-      opts.metrics.requests.inc({ kind: f.kind, result, status: String(reply.statusCode) });
-      opts.metrics.requestDuration.observe({ kind: f.kind, result }, reply.elapsedTime / 1000);
-      if (req.method === 'GET') opts.metrics.bytesServed.inc({ kind: f.kind }, bytes);
-    }
-    const latencyMs = Math.round(reply.elapsedTime * 100) / 100;
-    const entry: FlowEntry = {
-      time: new Date().toISOString(),
-      method: req.method,
-      path: withoutQuery(req.url),
-      ...(f.module !== undefined ? { module: f.module } : {}),
-      ...(f.version !== undefined ? { version: f.version } : {}),
-      kind: f.kind ?? 'other',
-      cache: f.cache ?? 'bypass',
-      source: f.source ?? 'none',
-      status: reply.statusCode,
-      bytes,
-      latencyMs,
-      ...(f.skipped ? { skipped: f.skipped } : {}),
-    };
-    opts.onFlow?.(entry);
-    const { time: _time, latencyMs: _latency, ...logged } = entry;
-    opts.logger.info(
-      { reqId: req.id, ...logged, latency_ms: latencyMs },
-      'request',
-    );
+    record({ reqId: req.id, method: req.method, url: req.url, flow: req.flow, status: reply.statusCode, bytes: typeof len === 'number' ? len : Number(len ?? 0), elapsedMs: reply.elapsedTime });
   });
   const redact = createPathRedactor(opts.serverPaths ?? []);
   app.setErrorHandler((err, req, reply) => errorReply(req, reply, err, { negativeMaxAge: opts.negativeMaxAge, logger: opts.logger, redact }));
   // Methods fastify has no route table for also land here: they are not allowed either.
   app.setNotFoundHandler(async (req, reply) => (req.method === 'GET' || req.method === 'HEAD' ? plain(reply, 404, `not found: ${req.url}`) : methodNotAllowed(req, reply)));
 
-  const prefix = opts.pathPrefix;
-  const parsedPaths = new LRUCache<string, ProxyRequest>({ max: 20_000 });
   app.get(`${prefix}/healthz`, async (_req, reply) => plain(reply, 200, 'ok'));
   app.get(`${prefix}/readyz`, async (_req, reply) => {
     const lines: string[] = [];
@@ -182,13 +228,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     const rawPath = q >= 0 ? rawUrl.slice(0, q) : rawUrl;
     if (!rawPath.startsWith(`${prefix}/`)) return plain(reply, 404, `not found: ${rawPath}`);
     const rel = rawPath.slice(prefix.length + 1);
-    // Parsing and validating a path costs more than serving a hit from memory: remember the
-    // result per raw path (valid requests only; bad ones are rare and must keep their errors).
-    let parsed = parsedPaths.get(rel);
-    if (parsed === undefined) {
-      parsed = parseProxyPath(rel);
-      if (parsed) parsedPaths.set(rel, parsed);
-    }
+    const parsed = parse(rel);
     if (!parsed) {
       throw new ModgateError('INVALID_REQUEST', `not a module proxy request: /${rel}`, {
         hint: 'expected /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip or /<module>/@latest',
@@ -198,7 +238,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     flow.kind = parsed.kind;
     flow.module = parsed.path;
     if (opts.access) {
-      await opts.access.checkClient(req);
+      if (opts.access.checksClients) await checkClientOnce(opts.access, req.raw, req);
       opts.access.checkModule(parsed.path);
     }
     if ('version' in parsed) flow.version = parsed.version;

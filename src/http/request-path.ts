@@ -7,7 +7,8 @@ import { checkVersion, isCanonical } from '../module/version.js';
 export type ProxyRequest =
   | { readonly kind: 'list' | 'latest'; readonly path: string }
   | { readonly kind: 'info'; readonly path: string; readonly version: string; readonly canonical: boolean }
-  | { readonly kind: 'mod' | 'zip'; readonly path: string; readonly version: string };
+  | { readonly kind: 'mod'; readonly path: string; readonly version: string }
+  | { readonly kind: 'zip'; readonly path: string; readonly version: string };
 
 function decodeSegment(seg: string): string {
   try {

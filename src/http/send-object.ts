@@ -2,6 +2,7 @@
 // (immutable for canonical versions), conditional requests (304, fresh) and single byte ranges
 // (206/416, range-parser). The bytes come from the object itself (CachedObject.open), never from
 // storage directly.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedObject, OpenedObject } from '../cache/module-cache.js';
 import rangeParser from 'range-parser';
@@ -42,30 +43,41 @@ export function parseRange(header: string, size: number): { start: number; end: 
 }
 
 /** Whether a conditional GET/HEAD may be answered 304 (fresh's rules; a request's no-cache does not prevent it). */
-function notModified(req: FastifyRequest, etag: string, lastModified: string): boolean {
-  const inm = req.headers['if-none-match'];
-  const ims = req.headers['if-modified-since'];
+export function notModified(headers: IncomingHttpHeaders, etag: string, lastModified: string): boolean {
+  const inm = headers['if-none-match'];
+  const ims = headers['if-modified-since'];
+  if (inm === undefined && ims === undefined) return false;
   return fresh(
     { ...(inm !== undefined ? { 'if-none-match': inm.trim() } : {}), ...(ims !== undefined && inm === undefined ? { 'if-modified-since': ims } : {}) },
     { etag, 'last-modified': lastModified },
   );
 }
 
+/**
+ * The headers of an answer with `obj`, in the order they are sent (before Content-Length and any
+ * range headers): one list for fastify's reply and for the fast path's ready-made answers.
+ */
+export function objectHeaders(kind: ServedKind, obj: CachedObject, shortMaxAge: number): Array<[string, string]> {
+  const headers: Array<[string, string]> = [
+    ['content-type', CONTENT_TYPE[kind]],
+    ['etag', obj.etag],
+    ['last-modified', obj.modified.toUTCString()],
+    ['cache-control', obj.immutable ? 'public, max-age=31536000, immutable' : `public, max-age=${shortMaxAge}`],
+    ['x-modgate-cache', obj.cache],
+  ];
+  if (obj.staleReason !== undefined) {
+    headers.push(['warning', '111 - "Revalidation Failed"'], ['x-modgate-stale-reason', obj.staleReason.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200)]);
+  }
+  if (kind === 'zip') headers.push(['accept-ranges', 'bytes']);
+  return headers;
+}
+
 export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind: ServedKind, obj: CachedObject, opts: SendOptions): Promise<FastifyReply> {
   const etag = obj.etag;
-  reply.header('content-type', CONTENT_TYPE[kind]);
-  reply.header('etag', etag);
-  const lastModified = obj.modified.toUTCString();
-  reply.header('last-modified', lastModified);
-  reply.header('cache-control', obj.immutable ? 'public, max-age=31536000, immutable' : `public, max-age=${opts.shortMaxAge}`);
-  reply.header('x-modgate-cache', obj.cache);
-  if (obj.staleReason !== undefined) {
-    reply.header('warning', '111 - "Revalidation Failed"');
-    reply.header('x-modgate-stale-reason', obj.staleReason.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200));
-  }
-  if (kind === 'zip') reply.header('accept-ranges', 'bytes');
+  for (const [name, v] of objectHeaders(kind, obj, opts.shortMaxAge)) reply.header(name, v);
+  const lastModified = reply.getHeader('last-modified') as string;
 
-  if (notModified(req, etag, lastModified)) return reply.code(304).send();
+  if (notModified(req.headers, etag, lastModified)) return reply.code(304).send();
 
   if (obj.body) {
     reply.header('content-length', obj.body.length);

@@ -1,0 +1,211 @@
+// The hit fast path over real ports: every answer it gives is byte-identical (Date aside) to the
+// general (fastify) path's over the same cache, for every small kind and for 304/HEAD, with tokens
+// and deny rules applied; the flow log lines and request metrics are the same; what it must not
+// answer (zips, ranges on zips, 416, errors, refusals) goes to the general path.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { createProxyServer, type ReadinessCheck } from './proxy-server.js';
+import { createAccessPolicy } from './access-policy.js';
+import { createTokenChecker } from './admin-auth.js';
+import { createEventLog, type EventLog } from '../observe/event-log.js';
+import { createMemoryStorage } from '../storage/memory-storage.js';
+import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { addVersion, cacheOver } from '../testing/proxy-fixture.js';
+
+interface Side {
+  app: FastifyInstance;
+  port: number;
+  lines: Array<Record<string, unknown>>;
+  metrics: Metrics;
+  events: EventLog;
+  fastAnswers: number;
+}
+
+let dir: string;
+let fast: Side;
+let general: Side;
+const TOKEN = 's3cret';
+const AUTH = `authorization: Bearer ${TOKEN}`;
+
+async function side(cache: ReturnType<typeof cacheOver>['cache'], fastPath: boolean, readiness: ReadinessCheck[] = []): Promise<Side> {
+  const out = new PassThrough();
+  const lines: Array<Record<string, unknown>> = [];
+  let pending = '';
+  out.on('data', (c: Buffer) => {
+    pending += c.toString();
+    let nl;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(pending.slice(0, nl)) as Record<string, unknown>);
+      pending = pending.slice(nl + 1);
+    }
+  });
+  const events = createEventLog(createMemoryStorage());
+  const metrics = createMetrics({ processMetrics: false });
+  const s: Partial<Side> = { lines, metrics, events, fastAnswers: 0 };
+  const app = await createProxyServer({
+    cache,
+    logger: pino({ level: 'info', base: null }, out),
+    pathPrefix: '',
+    shortMaxAge: 60,
+    negativeMaxAge: 60,
+    readiness,
+    metrics,
+    access: createAccessPolicy({ clients: createTokenChecker([TOKEN], events, 'proxy'), allow: '', deny: 'example.com/denied' }),
+    fastPath,
+    onFastAnswer: () => s.fastAnswers!++,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return Object.assign(s, { app, port: (app.server.address() as AddressInfo).port }) as Side;
+}
+
+/** The raw bytes of one answer (HTTP/1.1, Connection: close), with the Date header's value blanked. */
+function raw(port: number, method: string, url: string, headers: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('error', reject);
+    sock.on('end', () => resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\ndate: [^\r]*/i, '\r\ndate: -')));
+    sock.write(`${method} ${url} HTTP/1.1\r\nhost: x\r\n${headers.map((h) => `${h}\r\n`).join('')}connection: close\r\n\r\n`);
+  });
+}
+
+const headerOf = (answer: string, name: string): string => new RegExp(`\\r\\n${name}: ([^\\r]*)`, 'i').exec(answer)?.[1] ?? '';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'modgate-fast-'));
+  const up = join(dir, 'upstream');
+  await addVersion(up, 'example.com/hello', 'v1.0.0', { 'go.mod': 'module example.com/hello\n\ngo 1.20\n', 'hello.go': 'package hello\n' });
+  await addVersion(up, 'github.com/Azure/go-x', 'v0.1.0-RC1', { 'x.go': 'package x\n' });
+  await addVersion(up, 'example.com/denied', 'v1.0.0', { 'd.go': 'package d\n' });
+  await writeFile(join(up, 'example.com/hello/@v/list'), 'v1.0.0\n');
+  await writeFile(join(up, 'example.com/hello/@latest'), JSON.stringify({ Version: 'v1.0.0', Time: '2024-01-02T03:04:05Z' }));
+  await writeFile(join(up, 'example.com/hello/@v/main.info'), JSON.stringify({ Version: 'v1.0.1-0.20240102030405-abcdefabcdef', Time: '2024-01-02T03:04:05Z' }));
+  const { cache } = cacheOver(up, join(dir, 'cache'));
+  // One cache behind both servers: the general path fills it, then both answer from it.
+  fast = await side(cache, true);
+  general = await side(cache, false);
+});
+
+after(async () => {
+  await fast.app.close();
+  await general.app.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const SMALL = [
+  '/example.com/hello/@v/list',
+  '/example.com/hello/@v/v1.0.0.info',
+  '/example.com/hello/@v/v1.0.0.mod',
+  '/example.com/hello/@latest',
+  '/example.com/hello/@v/main.info',
+  '/github.com/!azure/go-x/@v/v0.1.0-!r!c1.info',
+  '/github.com/%21azure/go-x/@v/v0.1.0-%21r%21c1.mod?x=1',
+];
+const ZIP = '/example.com/hello/@v/v1.0.0.zip';
+
+test('hits: the fast path answers small files byte-identically to the general path (200, HEAD, 304 by ETag and by date), with the same log lines and metrics', async () => {
+  for (const url of [...SMALL, ZIP]) assert.match(await raw(general.port, 'GET', url, [AUTH]), /^HTTP\/1\.1 200 /, url);
+  let expectedFast = 0;
+  const strip = (l: Record<string, unknown> | undefined) => ({ ...l, reqId: typeof l?.reqId, latency_ms: typeof l?.latency_ms, time: typeof l?.time });
+  for (const url of SMALL) {
+    const ok = await raw(general.port, 'GET', url, [AUTH]);
+    const cases: Array<[string, string[]]> = [
+      ['GET', [AUTH]],
+      ['HEAD', [AUTH]],
+      ['GET', [AUTH, `if-none-match: ${headerOf(ok, 'etag')}`]],
+      ['HEAD', [AUTH, `if-none-match: ${headerOf(ok, 'etag')}`]],
+      ['GET', [AUTH, `if-modified-since: ${headerOf(ok, 'last-modified')}`]],
+      ['GET', [AUTH, 'if-none-match: "other"']],
+      ['GET', [AUTH, 'range: bytes=0-3']], // ranges apply to zips only: the whole small file
+      ['GET', [`authorization: Basic ${Buffer.from(`me:${TOKEN}`).toString('base64')}`]],
+    ];
+    for (const [method, headers] of cases) {
+      const g = await raw(general.port, method, url, headers);
+      const f = await raw(fast.port, method, url, headers);
+      assert.equal(f, g, `${method} ${url} ${headers.join(' ')}`);
+      assert.match(f, /^HTTP\/1\.1 (200|304) /);
+      assert.deepEqual(strip(fast.lines.at(-1)), strip(general.lines.at(-1)), 'the same flow line');
+      expectedFast++;
+    }
+  }
+  assert.equal(fast.fastAnswers, expectedFast, 'the fast path answered every small hit');
+  assert.equal(general.fastAnswers, 0);
+  const counters = async (m: Metrics) => (await m.registry.metrics()).split('\n').filter((l) => /^modgate_(requests_total|bytes_served_total|request_duration_seconds_count)\{/.test(l));
+  const f = await counters(fast.metrics);
+  assert.ok(f.some((l) => l.startsWith('modgate_requests_total{kind="mod",result="hit",status="304"}')), f.join('\n'));
+  // Every answer counted once (the fast side saw only these requests).
+  const sum = (prefix: string) => f.filter((l) => l.startsWith(prefix)).reduce((n, l) => n + Number(l.split(' ')[1]), 0);
+  assert.equal(sum('modgate_requests_total{'), expectedFast);
+  assert.equal(sum('modgate_request_duration_seconds_count{'), expectedFast);
+});
+
+test('the fast path leaves to the general path what it must not answer: zips, ranges, 416, refusals, bad and unknown paths', async () => {
+  const answered = fast.fastAnswers;
+  const size = Number(headerOf(await raw(general.port, 'HEAD', ZIP, [AUTH]), 'content-length'));
+  const failures = async (e: EventLog) => (await e.recent({ limit: 1000, type: 'auth_failure' })).length;
+  const eventsBefore = { fast: await failures(fast.events), general: await failures(general.events) };
+  const cases: Array<[string, string, string[], number]> = [
+    ['GET', ZIP, [AUTH], 200],
+    ['HEAD', ZIP, [AUTH], 200],
+    ['GET', ZIP, [AUTH, 'range: bytes=10-19'], 206],
+    ['GET', ZIP, [AUTH, `range: bytes=${size + 10}-`], 416],
+    ['GET', SMALL[2]!, [], 401],
+    ['GET', SMALL[2]!, ['authorization: Bearer wrong'], 403],
+    ['GET', '/example.com/denied/@v/v1.0.0.info', [AUTH], 403],
+    ['GET', '/example.com/hello/@v/v9.9.9.info', [AUTH], 404],
+    ['GET', '/Example.com/hello/@v/v1.0.0.info', [AUTH], 400],
+    ['GET', '/example.com/hello/@v/v1.0.0.exe', [AUTH], 400],
+    ['POST', SMALL[1]!, [AUTH], 405],
+    ['GET', '/healthz', [], 200],
+  ];
+  for (const [method, url, headers, status] of cases) {
+    const g = await raw(general.port, method, url, headers);
+    const f = await raw(fast.port, method, url, headers);
+    assert.equal(f, g, `${method} ${url} ${headers.join(' ')}`);
+    assert.match(f, new RegExp(`^HTTP/1\\.1 ${status} `), `${method} ${url}: ${f}`);
+  }
+  assert.equal(fast.fastAnswers, answered, 'none of these was answered by the fast path');
+  // A refused token is recorded once per request, whichever path looked at it first.
+  assert.equal((await failures(fast.events)) - eventsBefore.fast, 2);
+  assert.equal((await failures(general.events)) - eventsBefore.general, 2);
+});
+
+/** Resolves once `ready()` holds, checking after each turn of the event loop (bounded by the test timeout). */
+async function until(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((r) => setImmediate(r));
+}
+
+test('while the server closes, a request on a busy connection gets a plain-text 503 and a flow line', async () => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let entered = false;
+  const { cache } = cacheOver(join(dir, 'upstream'), join(dir, 'cache'));
+  const s = await side(cache, true, [{ name: 'held', check: () => ((entered = true), held) }]);
+  let received = 0;
+  s.app.server.on('request', () => received++);
+  const sock = connect(s.port, '127.0.0.1');
+  const chunks: Buffer[] = [];
+  sock.on('data', (c) => chunks.push(c));
+  const ended = new Promise((r) => sock.on('close', r));
+  sock.write('GET /readyz HTTP/1.1\r\nhost: x\r\n\r\n');
+  await until(() => entered); // the connection is busy with /readyz
+  const closing = s.app.close();
+  await until(() => !s.app.server.listening);
+  sock.write(`GET ${SMALL[0]} HTTP/1.1\r\nhost: x\r\n${AUTH}\r\n\r\n`);
+  await until(() => received === 2);
+  release();
+  await ended;
+  await closing;
+  const text = Buffer.concat(chunks).toString();
+  assert.match(text, /^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 503 [\s\S]*connection: close[\s\S]*shutting down/i);
+  assert.deepEqual(s.lines.map((l) => l.status).sort(), [200, 503]);
+});
