@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { GoModDownload } from '../support/go-env.js';
-import { buildAndDownloadAll } from '../support/fixture-build.js';
+import { buildAndDownloadAll, directReference } from '../support/fixture-build.js';
 import { useTestStack } from '../support/test-stack.js';
 
 const stack = useTestStack({ name: 'interop', modgate: {} });
@@ -17,7 +17,8 @@ const summary = (mods: GoModDownload[]) => mods.map((m) => `${m.Path}@${m.Versio
 
 test('the go command builds the fixture app through modgate, cold then warm, identical to going direct', async () => {
   assert.ok(stack.fixture.manifest.modules.length >= 50, `fixture has ${stack.fixture.manifest.modules.length} modules`);
-  const direct = await buildThrough(stack.upstream.url, 'direct');
+  // The go command against the fixture's upstream directly (shared with other files: see directReference).
+  const direct = await directReference({ fixture: stack.fixture, gosumdb: stack.sumdb.gosumdb, work: stack.work });
   stack.upstream.clearRequests();
 
   // Through modgate the go command gets only the database's key: it finds modgate's /sumdb/ proxy.

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { buildFixture, copyFixtureApp, startSumdb, verifyLogGo, type Fixture, type SumdbServer } from '../support/gohelper.js';
 import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
 import { createGoEnv, goModDownloadJson } from '../support/go-env.js';
-import { buildAndDownloadAll } from '../support/fixture-build.js';
+import { directReference } from '../support/fixture-build.js';
 import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
 import { createTestRepo, gitRewriteConfig, type TestRepo } from '../support/git-repos.js';
 import { runProcess } from '../support/process-runner.js';
@@ -103,7 +103,7 @@ test('go builds the fixture app plus a private git module with GOSUMDB = modgate
   const privateLines = goSum.split('\n').filter((l) => l.startsWith(`${PRIVATE} `));
   assert.equal(privateLines.length, 2, 'the go command verified the private module against modgate\'s database');
   // The same build against the upstream database directly: identical public lines.
-  const direct = await buildAndDownloadAll({ fixture, goproxy: upstream.url, gosumdb: sumdb.gosumdb, work, name: 'direct' });
+  const direct = await directReference({ fixture, gosumdb: sumdb.gosumdb, work });
   const publicLines = goSum.split('\n').filter((l) => l !== '' && !l.startsWith(`${PRIVATE} `)).sort();
   assert.deepEqual(publicLines, direct.goSum.split('\n').filter((l) => l !== '').sort());
   assert.deepEqual(sumdb.requests.filter((p) => p.includes('secret')), [], 'the private path never reached the public database');
