@@ -21,10 +21,10 @@ export interface S3TestServer {
   stop(): Promise<void>;
 }
 
-/** Starts s3rver with one bucket named `modgate-test`. */
-export async function startS3Server(): Promise<S3TestServer> {
+/** Starts s3rver with one bucket (named `modgate-test` unless given). */
+export async function startS3Server(opts: { readonly bucket?: string } = {}): Promise<S3TestServer> {
   const dir = await mkdtemp(join(tmpdir(), 'modgate-s3rver-'));
-  const bucket = 'modgate-test';
+  const bucket = opts.bucket ?? 'modgate-test';
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '--import', 'tsx', CHILD, dir, bucket], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
