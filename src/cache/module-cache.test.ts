@@ -32,6 +32,8 @@ interface Script {
   fail: boolean;
   hold: Promise<void> | undefined;
   calls: Record<FileKind, number>;
+  /** every zip body handed out */
+  bodies: Readable[];
 }
 
 function scriptedUpstream(script: Script): Upstream {
@@ -60,7 +62,9 @@ function scriptedUpstream(script: Script): Upstream {
       check('zip');
       const bytes = version(v).zip;
       await script.hold;
-      return Readable.from([bytes]);
+      const body = Readable.from([bytes]);
+      script.bodies.push(body);
+      return body;
     },
   };
 }
@@ -105,6 +109,7 @@ async function world(extra: { storage?: (s: Storage) => Storage } = {}): Promise
     fail: false,
     hold: undefined,
     calls: { list: 0, latest: 0, info: 0, mod: 0, zip: 0 },
+    bodies: [],
   };
   const base = createMemoryStorage({ now });
   const storage = extra.storage ? extra.storage(base) : base;
@@ -310,6 +315,10 @@ const cases: Array<{ name: string; storage?: (s: Storage) => Storage; run: (w: W
       ].sort());
       assert.equal((await cache.mod(M, 'v1.0.0')).cache, 'miss'); // nothing was cached: asked again
       assert.equal(script.calls.mod, 3);
+      // The body the store refused before reading it is closed, not left open (its upstream
+      // transfer would otherwise run on, fail its rate limit and count against the upstream).
+      assert.equal(script.bodies.length, 2);
+      await waitFor('the unread body closed', async () => script.bodies.every((b) => b.destroyed || b.readableEnded), 5_000);
     },
   },
 ];

@@ -5,7 +5,7 @@
 // stored and it was fully downloaded (staged in storage) and checked. The cache records when each
 // version was served (for GC) and looks a vanished file up again itself. When the store fails (full,
 // read-only), verified bytes are still served, uncached, and the failure is reported.
-import { Readable } from 'node:stream';
+import { Transform, pipeline, type Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { ModgateError, isModgateError, isNotFound } from '../errors/modgate-error.js';
@@ -124,17 +124,21 @@ class StageFailed extends Error {
   }
 }
 
-/** The stream, failing once more than `limit` bytes came through. */
+/**
+ * The stream, failing once more than `limit` bytes came through. Destroying it (the store gave up
+ * before reading, the fill was aborted) destroys `body` too, so the upstream's transfer ends there
+ * (a body left open would later fail its rate limit and count against the upstream's health).
+ */
 function sizeLimited(body: Readable, limit: number, what: string): Readable {
-  async function* limited() {
-    let seen = 0;
-    for await (const chunk of body) {
-      seen += (chunk as Buffer).length;
-      if (seen > limit) throw new ModgateError('UPSTREAM_BAD_RESPONSE', `${what}: larger than ${limit} bytes`);
-      yield chunk as Buffer;
-    }
-  }
-  return Readable.from(limited(), { objectMode: false });
+  let seen = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      cb(seen > limit ? new ModgateError('UPSTREAM_BAD_RESPONSE', `${what}: larger than ${limit} bytes`) : null, chunk);
+    },
+  });
+  pipeline(body, out, () => undefined);
+  return out;
 }
 
 export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
@@ -349,8 +353,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   async function stageZip(store: Storage, u: Parameters<Parameters<UpstreamChain['run']>[1]>[0], path: string, version: string, signal: AbortSignal, metadata?: Promise<unknown>): Promise<{ staged: StagedObject; h1: string }> {
     const key = versionKey(path, version, 'zip');
     const subject = { path, version, source: u.name };
-    const body = await u.zip(path, version, signal);
-    const staged = await checked(subject, 'zip', () => store.stage(key, sizeLimited(body, MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`), signal)).catch((err: unknown) => {
+    const body = sizeLimited(await u.zip(path, version, signal), MAX_ZIP_BYTES, `${u.name}: ${path}@${version}.zip`);
+    const staged = await checked(subject, 'zip', () => store.stage(key, body, signal)).catch((err: unknown) => {
+      body.destroy(); // whatever the store left unread
       throw isStorageFailure(err) ? new StageFailed(err) : err;
     });
     try {

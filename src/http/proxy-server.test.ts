@@ -300,4 +300,17 @@ test('error bodies never show the server\'s directories; the log keeps the full 
       await server.close();
     }
   }
+  // /readyz is public too: its reasons name no server directory.
+  const ready = await createProxyServer({
+    cache: cacheOver(join(dir, 'upstream'), cacheRoot).cache, logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60,
+    readiness: [{ name: 'storage', check: () => Promise.reject(new Error(`storage write check ${cacheRoot} failed: the store is not writable (EROFS)`)) }],
+    serverPaths: [cacheRoot],
+  });
+  try {
+    const res = await ready.inject({ url: '/readyz' });
+    assert.equal(res.statusCode, 503);
+    assert.match(res.body, /storage: FAIL: storage write check \[server path\] failed: the store is not writable \(EROFS\)/);
+  } finally {
+    await ready.close();
+  }
 });

@@ -203,7 +203,8 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
         lines.push(`${c.name}: FAIL: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    return plain(reply, ok ? 200 : 503, lines.join('\n'));
+    // Public like /healthz: the reasons without server paths (the log has them).
+    return plain(reply, ok ? 200 : 503, redact(lines.join('\n')));
   });
   if (opts.metrics) {
     const registry = opts.metrics.registry;

@@ -48,6 +48,9 @@ async function assertReported(mg: ModgateProcess, errno: string): Promise<void> 
   assert.ok(events.some((e) => e.details.errno === errno), `no storage_error event with ${errno}`);
   const failed = mg.logs.filter((l) => l.msg === 'request' && typeof l.status === 'number' && l.status >= 500);
   assert.deepEqual(failed.map((l) => `${String(l.status)} ${String(l.path)}`), [], 'requests answered 5xx');
+  // A store failure never counts against the upstream (a body the store left unread is closed, not
+  // left to fail its rate limit later and open the upstream's circuit).
+  assert.deepEqual(mg.logs.filter((l) => l.circuit === 'open' || l.circuit === 'half_open').map((l) => l.msg), [], 'an upstream circuit opened');
   // The log line says what failed; nothing blames the upstream.
   assert.ok(!mg.logs.some((l) => typeof l.code === 'string' && l.code.startsWith('UPSTREAM')), 'a storage failure was reported as the upstream\'s');
 }
@@ -96,4 +99,5 @@ test('a cache remounted read-only at run time (EROFS): cached files still served
   const text = await ready.text();
   assert.equal(ready.status, 503, text);
   assert.match(text, /not writable \(EROFS\)/);
+  assert.ok(!text.includes(mount), `/readyz shows the cache path:\n${text}`);
 });
