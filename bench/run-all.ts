@@ -23,6 +23,7 @@ interface Entry {
 
 const ENTRIES: Entry[] = [
   { script: 'hit-throughput', args: [], timeoutS: 300 },
+  { script: 'startup', args: [], timeoutS: 120 },
   { script: 'warm-build', args: [], timeoutS: 180 },
   { script: 'cold-build', args: [], timeoutS: 900 },
   { script: 'cold-build', args: ['--prefetch', 'false', '--rounds', '1'], timeoutS: 400 },

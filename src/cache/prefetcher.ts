@@ -60,12 +60,17 @@ export function latestFromList(list: Buffer | string): string | undefined {
   return pick((v) => compatible(v) && !isPrerelease(v)) ?? pick((v) => compatible(v)) ?? pick((v) => !isPrerelease(v)) ?? pick(() => true);
 }
 
+/** Keys each of the prefetcher's memories holds (least recently used dropped first). */
+const REMEMBERED = 10_000;
+
 export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   const small = pLimit(Math.max(1, opts.concurrency));
   const zips = pLimit(Math.max(1, opts.zipConcurrency ?? 4));
   const zipDepth = opts.zipDepth ?? 0;
-  const scheduled = new LRUCache<string, true>({ max: 100_000 });
-  const filled = new LRUCache<string, true>({ max: 100_000 });
+  // lru-cache allocates its arrays for `max` entries up front (100 000 cost ~3 MiB each at idle):
+  // a few builds' worth of files is enough to tell what was already scheduled or prefetched.
+  const scheduled = new LRUCache<string, true>({ max: REMEMBERED });
+  const filled = new LRUCache<string, true>({ max: REMEMBERED });
 
   const once = (id: string): boolean => {
     if (scheduled.has(id)) return false;
@@ -124,7 +129,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
 
   // Highest version of each module path whose zip was asked for or scheduled: the build list holds
   // one version per path (the highest required), so a lower one is most likely never downloaded.
-  const highest = new LRUCache<string, string>({ max: 100_000 });
+  const highest = new LRUCache<string, string>({ max: REMEMBERED });
   const supersededBy = (path: string, version: string): boolean => {
     const h = highest.get(path);
     if (h !== undefined && compare(h, version) >= 0) return h !== version;

@@ -3,7 +3,8 @@
 // In front of fastify, fast-hits.ts answers small files already in memory; everything else (and
 // every request while the server closes) is routed here.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createRequire } from 'node:module';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import { ModgateError } from '../errors/modgate-error.js';
 import type { ModuleCache, CachedObject } from '../cache/module-cache.js';
@@ -88,6 +89,16 @@ function methodNotAllowed(req: FastifyRequest, reply: FastifyReply): never {
   throw new ModgateError('METHOD_NOT_ALLOWED', `method ${req.method} not allowed: this path answers GET and HEAD only`);
 }
 
+const lazyRequire = createRequire(import.meta.url);
+type Compilers = Required<NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>>;
+/** fastify's own schema compilers, loaded the first time a schema is compiled (modgate's routes have none). */
+type Build = (...args: unknown[]) => (...args: unknown[]) => unknown;
+// (cast: fastify's compiler types are overloads a forwarding function cannot restate)
+const lazyCompilers = {
+  buildValidator: (...args: unknown[]) => (lazyRequire('@fastify/ajv-compiler') as () => Build)()(...args),
+  buildSerializer: (...args: unknown[]) => (lazyRequire('@fastify/fast-json-stringify-compiler') as () => Build)()(...args),
+} as unknown as Compilers;
+
 /** The answer to every request that arrives while the server closes (instead of fastify's JSON one). */
 function shuttingDown(res: ServerResponse): void {
   const e = new ModgateError('SHUTTING_DOWN', 'modgate is shutting down: retry the request', { hint: 'another replica, or this one once restarted, answers it' });
@@ -138,6 +149,8 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     bodyLimit: 32 << 20,
     forceCloseConnections: 'idle',
     genReqId: nextId,
+    // No route has a schema: ajv and fast-json-stringify are loaded only if one ever asks for them.
+    schemaController: { compilersFactory: lazyCompilers },
     // node:http as fastify would make it, with the fast path and the closing answer in front.
     serverFactory: (handler, fastifyOptions) => {
       const o = fastifyOptions as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };

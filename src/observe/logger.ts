@@ -3,7 +3,7 @@
 // JSON lines to stdout are written asynchronously, the lines of one event-loop turn in one write
 // (a busy server logs a request line per answer); whatever is pending is written out on exit.
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 
 export type { Logger };
 
@@ -22,6 +22,8 @@ export function createLogger(opts: LoggerOptions): Logger {
   // they are named, headers are never logged), and redaction costs on every request line.
   const base = { level: opts.level, base: null };
   if (usePretty) {
+    // Loaded only for pretty output (a terminal or --log-format pretty), not by a JSON-logging server.
+    const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(base, pretty({ colorize: isTty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: dest }));
   }
   if (dest === process.stdout) return pino(base, coalescing(pino.destination({ fd: 1, sync: false })));

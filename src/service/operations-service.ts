@@ -17,7 +17,6 @@ import type { Storage } from '../storage/storage.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import type { Operations, Overview } from './operations.js';
 import { clientUsage } from './client-usage.js';
-import { inputsFromText, prewarm } from './prewarm-run.js';
 import { startImportJob } from '../bundle/import-job.js';
 import { APP_VERSION } from './app-version.js';
 
@@ -129,6 +128,8 @@ export function createOperations(deps: {
       return { module: path, list, ...(latest !== undefined ? { latest } : {}) };
     },
     async prewarm(text, baseUrl) {
+      // The prewarm walker (and its HTTP client, undici) is loaded by the first prewarm, not at startup.
+      const { inputsFromText, prewarm } = await import('./prewarm-run.js');
       const inputs = inputsFromText(text, 'request body');
       return jobs.start('prewarm', async (progress) => {
         const report = await prewarm({

@@ -1,10 +1,11 @@
 // Reaches a checksum database the way the go command does: directly when its URL was given,
 // otherwise through the first upstream proxy that answers `<proxy>/sumdb/<name>/supported` with 200
-// (404/410 → next; other errors → next only after `|`), else https://<name>.
+// (404/410 → next; other errors → next only after `|`), else https://<name>. undici is loaded with
+// the first network request, not at startup.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { ModgateError, isNotFound } from '../errors/modgate-error.js';
 import type { SumdbTransport } from '../sumdb/sumdb-client.js';
 import type { ProxyEntry } from './proxy-list.js';
@@ -24,7 +25,9 @@ export interface ResolvedSumdbTransport extends SumdbTransport {
   where(): Promise<string>;
 }
 
-function createBaseTransport(base: string, agent: Agent, timeoutMs: number): SumdbTransport {
+type Client = { readonly agent: Agent; readonly request: typeof import('undici').request };
+
+function createBaseTransport(base: string, client: () => Promise<Client>, timeoutMs: number): SumdbTransport {
   if (base.startsWith('file:')) {
     const root = fileURLToPath(base);
     return {
@@ -39,6 +42,7 @@ function createBaseTransport(base: string, agent: Agent, timeoutMs: number): Sum
   }
   return {
     async get(path) {
+      const { agent, request } = await client();
       let res;
       try {
         res = await request(`${base}/${path}`, { dispatcher: agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
@@ -57,7 +61,9 @@ function createBaseTransport(base: string, agent: Agent, timeoutMs: number): Sum
 }
 
 export function createSumdbTransport(opts: SumdbTransportOptions): ResolvedSumdbTransport {
-  const agent = new Agent({ connect: { timeout: opts.timeoutMs }, keepAliveTimeout: 30_000 });
+  let loaded: Promise<Client> | undefined;
+  const agent = (): Promise<Client> =>
+    (loaded ??= import('undici').then((u) => ({ agent: new u.Agent({ connect: { timeout: opts.timeoutMs }, keepAliveTimeout: 30_000 }), request: u.request })));
   let resolved: Promise<{ base: string; transport: SumdbTransport }> | undefined;
 
   async function resolve(): Promise<{ base: string; transport: SumdbTransport }> {

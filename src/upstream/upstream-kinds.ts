@@ -5,13 +5,33 @@
 import { ModgateError } from '../errors/modgate-error.js';
 import type { Upstream } from './upstream.js';
 import type { HttpUpstreamOptions } from './http-upstream.js';
+import { redactUrl } from './proxy-list.js';
 
 /** Settings URL upstreams may read (timeouts, limits and retries of network upstreams). */
 export type UpstreamSettings = Omit<HttpUpstreamOptions, 'url'>;
 
 type Opener = (url: string, settings: UpstreamSettings) => Promise<Upstream>;
 
-const openHttp: Opener = async (url, settings) => (await import('./http-upstream.js')).createHttpUpstream({ url, ...settings });
+/** An upstream whose code is loaded on its first request, so a server that never misses never loads it. */
+function loadedOnFirstUse(name: string, load: () => Promise<Upstream>): Upstream {
+  let loaded: Promise<Upstream> | undefined;
+  const real = (): Promise<Upstream> => (loaded ??= load());
+  return {
+    name,
+    list: async (path, signal) => (await real()).list(path, signal),
+    latest: async (path, signal) => (await real()).latest(path, signal),
+    info: async (path, version, signal) => (await real()).info(path, version, signal),
+    mod: async (path, version, signal) => (await real()).mod(path, version, signal),
+    zip: async (path, version, signal) => (await real()).zip(path, version, signal),
+    close: async () => {
+      if (loaded) await (await loaded).close?.();
+    },
+  };
+}
+
+// undici (the http kind's client) is loaded with the first request to the upstream, not at startup.
+const openHttp: Opener = (url, settings) =>
+  Promise.resolve(loadedOnFirstUse(redactUrl(url), async () => (await import('./http-upstream.js')).createHttpUpstream({ url, ...settings })));
 
 const KINDS: Readonly<Record<string, Opener>> = {
   https: openHttp,
