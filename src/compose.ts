@@ -23,8 +23,13 @@ import { createAdmission } from './cache/own-sumdb-admission.js';
 import { ownSumdbRoutes } from './http/own-sumdb-routes.js';
 import { createRequestStats } from './observe/request-stats.js';
 import { workerMetricsText } from './observe/cluster-metrics.js';
-import { createTokenChecker } from './http/admin-auth.js';
 import { createAccessPolicy } from './http/access-policy.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { createAuditLog } from './observe/audit-log.js';
+import { startMetricsServer } from './http/metrics-server.js';
+import { readTlsPair, watchTlsPair } from './http/tls-context.js';
+import { ModgateError } from './errors/modgate-error.js';
+import type { Server as TlsServer } from 'node:tls';
 import { createEventLog } from './observe/event-log.js';
 import { createMetrics } from './observe/metrics.js';
 
@@ -35,6 +40,10 @@ export interface RunningServer {
   readonly url: string;
   /** Where the cache lives (the storage's description: a directory or s3://BUCKET/PREFIX at ENDPOINT). */
   readonly storage: string;
+  /** Where /metrics is served when --metrics-listen gives it its own listener. */
+  readonly metricsUrl?: string;
+  /** Re-reads the identity file (SIGHUP). */
+  reload(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish for up to graceMs, then aborts fills. */
   close(graceMs: number): Promise<void>;
 }
@@ -126,12 +135,28 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     ownSumdb: own && (() => own.status()),
     forked: () => (verification.databases.length === 0 ? 'off' : verification.databases.map((d) => ({ name: d.name, forked: d.client.forked }))),
   });
-  const access = createAccessPolicy({
-    clients: createTokenChecker(config.clientTokens, events, 'proxy'),
-    allow: config.allow,
-    deny: config.deny,
+  const auth = await createAuthenticator({
+    clientTokens: config.clientTokens,
+    adminTokens: config.adminTokens,
+    identitiesFile: config.identities,
+    onReload: (r) => {
+      if ('error' in r) logger.error({ err: r.error.message }, 'identity file not reloaded: the previous identities stay in force');
+      else logger.info(r, 'identities reloaded');
+    },
   });
+  const access = createAccessPolicy({ auth, events, allow: config.allow, deny: config.deny, metricsToken: config.metricsToken });
+  const audit = createAuditLog({
+    storage,
+    retentionDays: config.auditRetentionDays,
+    onError: (err) => logger.warn({ err: err.message }, 'audit batch not stored yet (kept in memory)'),
+  });
+  const metricsText = opts.clusterWorker ? workerMetricsText(metrics.registry) : () => metrics.registry.metrics();
+  if ((config.tlsCert === '') !== (config.tlsKey === '')) {
+    throw new ModgateError('CONFIG_INVALID', 'give both --tls-cert and --tls-key (or neither)');
+  }
+  const tlsFiles = config.tlsCert ? { cert: config.tlsCert, key: config.tlsKey } : undefined;
   const app = await createProxyServer({
+    ...(tlsFiles ? { tls: await readTlsPair(tlsFiles) } : {}),
     access,
     cache,
     logger,
@@ -139,9 +164,11 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     shortMaxAge: config.listTtlSeconds,
     negativeMaxAge: config.negativeTtlSeconds,
     metrics,
-    ...(opts.clusterWorker ? { metricsText: workerMetricsText(metrics.registry) } : {}),
+    metricsText,
+    metricsRoute: config.metricsListen === undefined,
     onFlow: (e) => operations.stats.record(e),
     serverPaths: [resolve(config.cacheDir), tmpdir(), mirrorDirOf(config)],
+    onAudit: (e) => audit.record(e),
     readiness: [
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },
@@ -153,11 +180,11 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
       ...(own
         ? [ownSumdbRoutes({ pathPrefix: config.pathPrefix, server: own.server, access, admit: createAdmission({ cache, recorder: own.writer, storage, nosumdb: nosumdbPatterns(config), expected }) })]
         : []),
-      sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config), access }),
-      adminRoutes({ pathPrefix: config.pathPrefix, auth: createTokenChecker(config.adminTokens, events, 'admin API'), events, ops: operations.ops }),
-      apiRoutes({ pathPrefix: config.pathPrefix, ops: operations.ops }),
+      sumdbRoutes({ pathPrefix: config.pathPrefix, databases: verification.databases, nosumdb: nosumdbPatterns(config) }),
+      adminRoutes({ pathPrefix: config.pathPrefix, events, audit, ops: operations.ops }),
+      apiRoutes({ pathPrefix: config.pathPrefix, ops: operations.ops, access }),
       // Usage lines left empty: the page shows the ones /api/overview computes for the address it was reached at.
-      dashboardRoutes({ pathPrefix: config.pathPrefix, usage: { goproxy: '', gosumdb: '', goprivate: '' }, admin: config.adminTokens.length > 0 }),
+      dashboardRoutes({ pathPrefix: config.pathPrefix, usage: { goproxy: '', gosumdb: '', goprivate: '' }, admin: auth.adminEnabled, auth: auth.required }),
     ],
   });
   // A purge on any replica makes every replica forget its remembered answers for that path.
@@ -167,17 +194,30 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
-  const url = `http://${shownHost}:${port}${config.pathPrefix}`;
+  const url = `${tlsFiles ? 'https' : 'http'}://${shownHost}:${port}${config.pathPrefix}`;
+  const tlsWatch = tlsFiles && watchTlsPair(app.server as unknown as TlsServer, tlsFiles, (err) => {
+    if (err) logger.error({ err: err.message }, 'TLS certificate not reloaded: the previous one stays in force');
+    else logger.info({ cert: tlsFiles.cert }, 'TLS certificate reloaded');
+  });
+  const metricsServer = config.metricsListen && (await startMetricsServer({
+    listen: config.metricsListen, pathPrefix: config.pathPrefix, contentType: metrics.registry.contentType, text: metricsText, access,
+  }));
   return {
     app,
     cache,
     url,
     storage: storage.description,
+    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    reload: () => auth.reload(),
     async close(graceMs) {
       const timer = setTimeout(() => cache.abort('server shutting down'), graceMs);
       try {
         await app.close();
+        await metricsServer?.app.close();
       } finally {
+        auth.close();
+        tlsWatch?.close();
+        await audit.close();
         clearTimeout(timer);
         cache.abort('server stopped');
         unsubscribe();

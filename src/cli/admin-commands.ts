@@ -1,4 +1,4 @@
-// `modgate stats | purge | gc` against a running server's admin API: handlers return the server's
+// `modgate stats | purge | gc | audit` against a running server's admin API: handlers return the server's
 // answer; the entry point prints a table (or --json); failures exit non-zero with the server's reason.
 import type { Command } from 'commander';
 import { request } from 'undici';
@@ -66,6 +66,21 @@ export const runPurge = (flags: AdminFlags & { module?: string; version?: string
 export const runGc = (flags: AdminFlags & { maxBytes?: string; dryRun?: boolean }) =>
   callAdmin<GcAnswer>(flags, 'POST', '/gc', { ...(flags.maxBytes !== undefined ? { maxBytes: Number(flags.maxBytes) } : {}), dryRun: flags.dryRun === true });
 
+interface AuditAnswer {
+  records: Array<{ time: string; identity: string; ip: string; method: string; module: string; version?: string; kind: string; status: number }>;
+}
+
+export const runAudit = (flags: AdminFlags & { module?: string; version?: string; identity?: string; since?: string; limit?: string }) => {
+  const q = new URLSearchParams();
+  for (const k of ['module', 'version', 'identity', 'since', 'limit'] as const) if (flags[k] !== undefined) q.set(k, flags[k]);
+  return callAdmin<AuditAnswer>(flags, 'GET', `/audit?${q.toString()}`);
+};
+
+export const formatAudit = (a: AuditAnswer): string =>
+  a.records.length === 0
+    ? 'no matching requests\n'
+    : formatTable(['TIME', 'IDENTITY', 'ADDRESS', 'MODULE', 'VERSION', 'KIND', 'STATUS'], a.records.map((r) => [r.time, r.identity, r.ip, r.module, r.version ?? '-', r.kind, String(r.status)]));
+
 export function formatStats(s: Stats): string {
   const ratio = s.totals.hitRatio === null ? '-' : `${(s.totals.hitRatio * 100).toFixed(1)} %`;
   let out = `cache: ${s.cache.modules} modules, ${s.cache.versions} versions, ${s.cache.objects} files, ${human(s.cache.bytes)}\n`;
@@ -98,6 +113,16 @@ export function registerAdminCommands(program: Command): void {
         process.stdout.write(`${r.dryRun ? 'would remove' : 'removed'} ${r.removed.length} entr${r.removed.length === 1 ? 'y' : 'ies'}, ${human(r.bytes)}\n`);
         if (r.removed.length > 0) process.stdout.write(formatTable(['MODULE', 'VERSION', 'FILES'], r.removed.map((x) => [x.module, x.version ?? '(all)', String(x.files)])));
       }
+    });
+  withAdminFlags(program.command('audit').description('who fetched which module@version when (newest first)'))
+    .option('--module <path>', 'module path')
+    .option('--version <version>', 'only this version (with --module)')
+    .option('--identity <name>', 'only this identity (name or jwt:<subject>)')
+    .option('--since <time>', 'RFC 3339 time or a duration back from now: 30m, 24h, 7d')
+    .option('--limit <n>', 'most records shown (default 1000)')
+    .action(async (flags: AdminFlags & { module?: string; version?: string; identity?: string; since?: string; limit?: string }) => {
+      const a = await runAudit(flags);
+      process.stdout.write(flags.json ? formatJson(a) : formatAudit(a));
     });
   withAdminFlags(program.command('gc').description('remove least recently used versions until the cache fits a size budget'))
     .option('--max-bytes <n>', 'size budget in bytes (default: the server\'s --gc-max-bytes)')

@@ -10,7 +10,7 @@ import { CONFIG_DESCRIPTIONS as DESCRIPTIONS } from '../config/config-descriptio
 const REPEATABLE = new Set<ConfigKey>(['sumdb', 'private', 'noproxy', 'nosumdb', 'insecure', 'allow', 'deny', 'adminTokens', 'clientTokens']);
 
 /** Never shown in help: credentials. */
-const SECRET = new Set<ConfigKey>(['gitCredentials', 'clientTokens', 'adminTokens']);
+const SECRET = new Set<ConfigKey>(['gitCredentials', 'clientTokens', 'adminTokens', 'metricsToken']);
 
 function shownDefault(key: ConfigKey): string {
   const v = inputDefaultOf(key);

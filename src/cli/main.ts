@@ -13,9 +13,10 @@ export const COMMAND_MODULES: ReadonlyArray<{ readonly names: readonly string[];
   { names: ['prewarm'], load: async () => (await import('./prewarm-command.js')).registerPrewarm },
   { names: ['doctor'], load: async () => (await import('./doctor-command.js')).registerDoctor },
   { names: ['verify-cache', 'verify-gosum'], load: async () => (await import('./verify-commands.js')).registerVerify },
-  { names: ['stats', 'purge', 'gc'], load: async () => (await import('./admin-commands.js')).registerAdminCommands },
+  { names: ['stats', 'purge', 'gc', 'audit'], load: async () => (await import('./admin-commands.js')).registerAdminCommands },
   { names: ['sumdb'], load: async () => (await import('./sumdb-commands.js')).registerSumdbCommands },
   { names: ['export', 'import'], load: async () => (await import('./bundle-commands.js')).registerBundleCommands },
+  { names: ['token'], load: async () => (await import('./token-commands.js')).registerTokenCommands },
 ];
 
 /** The program with the command `argv` names registered (every command when it names none it knows). */

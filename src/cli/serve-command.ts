@@ -25,6 +25,7 @@ export function registerServe(program: Command): void {
       process.send?.({ type: 'listening', url: server.url, storage: server.storage } satisfies WorkerMessage);
     } else {
       process.stdout.write(`modgate listening on ${server.url}\n`);
+      if (server.metricsUrl) process.stdout.write(`modgate metrics on ${server.metricsUrl}\n`);
       logger.info({ url: server.url, upstream: describeProxyList(config.upstream), storage: server.storage }, 'listening');
     }
     let stopping = false;
@@ -45,5 +46,7 @@ export function registerServe(program: Command): void {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // Re-read the identity file; connections stay open.
+    process.on('SIGHUP', () => void server.reload());
   });
 }

@@ -1,6 +1,7 @@
 // `modgate serve --workers N`: the primary process forks N workers (node:cluster) that share the
 // listening port and the storage; it prints the "listening on" line once all are ready, replaces
-// a worker that dies unexpectedly (with backoff), and forwards SIGTERM/SIGINT for a graceful stop.
+// a worker that dies unexpectedly (with backoff), forwards SIGTERM/SIGINT for a graceful stop and
+// SIGHUP for an identity reload.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../observe/logger.js';
 import { serveClusterMetrics } from '../observe/cluster-metrics.js';
@@ -65,5 +66,9 @@ export async function runPrimary(opts: { workers: number; logger: Logger }): Pro
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    // Every worker re-reads the identity file.
+    process.on('SIGHUP', () => {
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    });
   });
 }

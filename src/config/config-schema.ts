@@ -3,7 +3,7 @@
 // Settings with structure are parsed here into typed values (config-values.ts): the rest of the
 // code reads entries, addresses and lists, never the text again.
 import { z } from 'zod';
-import { gitConfigValue, gitCredentialsValue, listenValue, storageValue, sumdbValue, tokenListValue, upstreamValue } from './config-values.js';
+import { gitConfigValue, gitCredentialsValue, listenValue, optionalListenValue, storageValue, sumdbValue, tokenListValue, upstreamValue } from './config-values.js';
 
 export const configSchema = z
   .object({
@@ -120,6 +120,22 @@ export const configSchema = z
     deny: z.string().default(''),
     /** Admin API bearer tokens, comma-separated; none = admin API off. */
     adminTokens: tokenListValue.prefault(''),
+    /**
+     * Identity file (JSON): named tokens stored as sha256 hashes with scopes and module patterns, and
+     * trusted JWT issuers with claim rules (docs/access-control.md). Re-read on SIGHUP and on change.
+     * Set = every route but /healthz and /readyz needs credentials.
+     */
+    identities: z.string().default(''),
+    /** Token accepted on /metrics (Bearer, for Prometheus) besides admin identities; '' = none. */
+    metricsToken: z.string().default(''),
+    /** Serve /metrics on this HOST:PORT only (not on --listen); '' = on --listen. */
+    metricsListen: optionalListenValue.prefault(''),
+    /** PEM certificate (chain) for HTTPS to clients; with tlsKey. Re-read when it changes. '' = plain HTTP. */
+    tlsCert: z.string().default(''),
+    /** PEM private key of tlsCert. */
+    tlsKey: z.string().default(''),
+    /** Days the audit log (who fetched which module@version) is kept. */
+    auditRetentionDays: z.number().int().min(1).max(3650).default(30),
     /** Bytes of small files (.info/.mod/list/@latest) and zip metadata kept in memory for hits; 0 = none. */
     memoryCacheBytes: z.number().int().min(0).default(64 << 20),
     /** Prefetch: when a .mod is fetched for a client, fetch the .mod/.info of its requirements ahead of the client. */

@@ -61,6 +61,9 @@ export function parseListen(v: string, ctx: Ctx): ListenAddress {
 
 export const listenValue = z.string().transform(parseListen);
 
+/** A listen address, or '' for none (undefined). */
+export const optionalListenValue = z.string().transform((v, ctx): ListenAddress | undefined => (v.trim() === '' ? undefined : parseListen(v, ctx)));
+
 /** GOPROXY syntax → entries; an empty list is refused (the go command's default is spelled out). */
 export const upstreamValue = z.string().transform((v, ctx): readonly ProxyEntry[] => {
   if (v.trim() === '') {

@@ -7,14 +7,15 @@ import { ModgateError } from '../errors/modgate-error.js';
 import { modulePathError } from '../module/check-path.js';
 import { checkVersion } from '../module/version.js';
 import type { EventLog, EventType } from '../observe/event-log.js';
-import type { TokenChecker } from './admin-auth.js';
+import type { AuditLog, AuditQuery } from '../observe/audit-log.js';
 import type { Operations } from '../service/operations.js';
 import { baseUrlOf } from './api-routes.js';
 
 export interface AdminRoutesOptions {
   readonly pathPrefix: string;
-  readonly auth: TokenChecker;
   readonly events: EventLog;
+  /** Answers /admin/audit (absent: 404). */
+  readonly audit?: AuditLog;
   readonly ops?: Operations;
 }
 
@@ -56,15 +57,45 @@ function parse<T>(schema: z.ZodType<T>, req: FastifyRequest): T {
   return r.data;
 }
 
+/** `since` as an RFC 3339 time or a duration back from now (`90s`, `30m`, `24h`, `7d`). */
+export function parseSince(v: string, now = Date.now()): Date {
+  const d = /^(\d+)([smhd])$/.exec(v);
+  if (d) return new Date(now - Number(d[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[d[2] as 's' | 'm' | 'h' | 'd']);
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw new ModgateError('INVALID_REQUEST', `since=${JSON.stringify(v)}: expected an RFC 3339 time (2026-01-02T15:04:05Z) or a duration like 30m, 24h, 7d`);
+  return new Date(t);
+}
+
+function parseAuditQuery(q: Record<string, string | undefined>): AuditQuery {
+  for (const k of Object.keys(q)) {
+    if (!['module', 'version', 'identity', 'since', 'limit'].includes(k)) throw new ModgateError('INVALID_REQUEST', `unknown parameter ${JSON.stringify(k)}: expected module, version, identity, since, limit`);
+  }
+  if (q.module !== undefined) {
+    const reason = modulePathError(q.module);
+    if (reason !== undefined) throw new ModgateError('INVALID_REQUEST', `malformed module path ${JSON.stringify(q.module)}: ${reason}`);
+  }
+  if (q.version !== undefined && q.module === undefined) throw new ModgateError('INVALID_REQUEST', '"version" needs "module"');
+  const limit = Math.min(10_000, Math.max(1, Number(q.limit ?? 1000) || 1000));
+  return {
+    limit,
+    ...(q.module !== undefined ? { module: q.module } : {}),
+    ...(q.version !== undefined ? { version: q.version } : {}),
+    ...(q.identity !== undefined ? { identity: q.identity } : {}),
+    ...(q.since !== undefined ? { since: parseSince(q.since) } : {}),
+  };
+}
+
 export function adminRoutes(opts: AdminRoutesOptions) {
   return (app: FastifyInstance): void => {
     void app.register(
       async (admin) => {
         admin.addContentTypeParser('text/plain', { parseAs: 'string', bodyLimit: 16 << 20 }, (_req, body, done) => done(null, body));
+        // The access check itself runs in the server's onRequest hook (access-policy.ts).
+        admin.addHook('onRoute', (route) => {
+          route.config = { ...route.config, access: 'admin' };
+        });
         admin.addHook('onRequest', async (req) => {
           req.flow.kind = 'admin';
-          if (!opts.auth.enabled) throw new ModgateError('NOT_FOUND', 'the admin API is off (no admin token configured)');
-          await opts.auth.check(req);
         });
         admin.route({
           method: ['PUT', 'DELETE', 'PATCH', 'OPTIONS'],
@@ -79,6 +110,10 @@ export function adminRoutes(opts: AdminRoutesOptions) {
           const type = req.query.type as EventType | undefined;
           return { events: await opts.events.recent({ limit, ...(type ? { type } : {}) }) };
         });
+        const audit = opts.audit;
+        if (audit) {
+          admin.get<{ Querystring: Record<string, string | undefined> }>('/audit', async (req) => ({ records: await audit.query(parseAuditQuery(req.query)) }));
+        }
         const ops = opts.ops;
         if (!ops) return;
         admin.get('/stats', async (req) => ops.overview(baseUrlOf(req, opts.pathPrefix)));

@@ -1,19 +1,26 @@
-// Read-only JSON for the dashboard under <prefix>/api/ (no token): overview, time series, recent
-// requests, events, and the module browser. Writes live in the admin API.
+// Read-only JSON for the dashboard under <prefix>/api/: overview, time series, recent requests,
+// events, and the module browser. It needs the read scope when authentication is on; an identity
+// without the admin scope sees only the modules (and their requests and events) it may read.
+// Writes live in the admin API.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hasScope, type Identity } from '../auth/identity.js';
+import type { AccessPolicy } from './access-policy.js';
 import { ModgateError } from '../errors/modgate-error.js';
 import { versionsNewestFirst } from '../cache/cache-inventory.js';
 import type { Operations } from '../service/operations.js';
 
 export function baseUrlOf(req: FastifyRequest, pathPrefix: string): string {
-  const host = req.headers.host ?? 'localhost';
+  // req.host: the Host header, or :authority over HTTP/2.
+  const host = req.host || 'localhost';
   return `${req.protocol}://${host}${pathPrefix}`;
 }
 
 const clamp = (v: unknown, def: number, max: number): number => Math.min(max, Math.max(1, Number(v ?? def) || def));
 
-export function apiRoutes(opts: { pathPrefix: string; ops: Operations }) {
-  const { ops } = opts;
+export function apiRoutes(opts: { pathPrefix: string; ops: Operations; access?: AccessPolicy }) {
+  const { ops, access } = opts;
+  const sees = (id: Identity, module: unknown): boolean =>
+    !access || hasScope(id, 'admin') || (typeof module === 'string' && access.mayRead(id, module));
   return (app: FastifyInstance): void => {
     void app.register(
       async (api) => {
@@ -25,13 +32,19 @@ export function apiRoutes(opts: { pathPrefix: string; ops: Operations }) {
           stepSeconds: 10,
           points: ops.stats.series(clamp(req.query.minutes, 60, 60)),
         }));
-        api.get<{ Querystring: { limit?: string } }>('/requests', async (req) => ({ requests: ops.stats.recent(clamp(req.query.limit, 100, 500)) }));
-        api.get<{ Querystring: { limit?: string } }>('/events', async (req) => ({ events: await ops.events.recent({ limit: clamp(req.query.limit, 50, 500) }) }));
+        api.get<{ Querystring: { limit?: string } }>('/requests', async (req) => ({
+          requests: ops.stats.recent(500).filter((e) => sees(req.identity, e.module)).slice(0, clamp(req.query.limit, 100, 500)),
+        }));
+        api.get<{ Querystring: { limit?: string } }>('/events', async (req) => {
+          const limit = clamp(req.query.limit, 50, 500);
+          if (!access || hasScope(req.identity, 'admin')) return { events: await ops.events.recent({ limit }) };
+          return { events: (await ops.events.recent({ limit: 500 })).filter((e) => sees(req.identity, e.details.module)).slice(0, limit) };
+        });
         api.get<{ Querystring: { q?: string; limit?: string } }>('/modules', async (req) => {
           const inv = await ops.inventory.scan();
           const q = (req.query.q ?? '').toLowerCase();
           const modules = [...inv.modules.values()]
-            .filter((m) => m.path.toLowerCase().includes(q))
+            .filter((m) => m.path.toLowerCase().includes(q) && (!access || access.mayRead(req.identity, m.path)))
             .sort((a, b) => a.path.localeCompare(b.path))
             .slice(0, clamp(req.query.limit, 100, 1000))
             .map((m) => {
@@ -49,6 +62,7 @@ export function apiRoutes(opts: { pathPrefix: string; ops: Operations }) {
         api.get<{ Querystring: { path?: string } }>('/modules/versions', async (req) => {
           const path = req.query.path;
           if (!path) throw new ModgateError('INVALID_REQUEST', 'missing ?path=<module path>');
+          access?.checkModule(req.identity, path);
           const mod = (await ops.inventory.scan()).modules.get(path);
           if (!mod) throw new ModgateError('NOT_FOUND', `${path} is not in the cache`);
           const verified = ops.verificationOf(path);

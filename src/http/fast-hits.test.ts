@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createProxyServer, type ReadinessCheck } from './proxy-server.js';
 import { createAccessPolicy } from './access-policy.js';
-import { createTokenChecker } from './admin-auth.js';
+import { createAuthenticator } from '../auth/authenticator.js';
 import { createEventLog, type EventLog } from '../observe/event-log.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
@@ -58,7 +58,7 @@ async function side(cache: ReturnType<typeof cacheOver>['cache'], fastPath: bool
     negativeMaxAge: 60,
     readiness,
     metrics,
-    access: createAccessPolicy({ clients: createTokenChecker([TOKEN], events, 'proxy'), allow: '', deny: 'example.com/denied' }),
+    access: createAccessPolicy({ auth: await createAuthenticator({ clientTokens: [TOKEN], adminTokens: [], identitiesFile: '' }), events, allow: '', deny: 'example.com/denied', metricsToken: '' }),
     fastPath,
     onFastAnswer: () => s.fastAnswers!++,
   });

@@ -7,8 +7,8 @@
 // (objectHeaders, notModified from send-object.ts) and records the same flow line and metrics.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CachedObject, ModuleCache, MemoryQuery } from '../cache/module-cache.js';
-import type { AccessPolicy } from './access-policy.js';
-import type { RequestInfo } from './admin-auth.js';
+import type { AccessPolicy, RequestInfo } from './access-policy.js';
+import { ANONYMOUS, type Identity } from '../auth/identity.js';
 import type { ProxyRequest } from './request-path.js';
 import type { FinishedRequest, RequestFlow } from './request-flow.js';
 import { notModified, objectHeaders } from './send-object.js';
@@ -24,7 +24,7 @@ export interface FastHitsOptions {
   readonly nextId: () => string;
 }
 
-/** Answers the request (true), or leaves it untouched for fastify (false); async only when a client token is checked. */
+/** Answers the request (true), or leaves it untouched for fastify (false); async only when credentials are checked. */
 export type FastHits = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 /** The ready-made answers with one object: 200 and 304 header lists (flat name, value, ...). */
@@ -37,13 +37,13 @@ interface Prepared {
   readonly lastModified: string;
 }
 
-/** The client check of one request, made once whichever path asks (a refusal is recorded once). */
-const clientChecks = new WeakMap<IncomingMessage, Promise<void>>();
+/** The identity of one request (read routes), made once whichever path asks (a refusal is recorded once). */
+const clientChecks = new WeakMap<IncomingMessage, Promise<Identity>>();
 
-export function checkClientOnce(access: AccessPolicy, raw: IncomingMessage, info: RequestInfo): Promise<void> {
+export function identifyOnce(access: AccessPolicy, raw: IncomingMessage, info: RequestInfo): Promise<Identity> {
   let p = clientChecks.get(raw);
   if (p === undefined) {
-    p = access.checkClient(info);
+    p = access.identify(info, 'read');
     p.catch(() => undefined); // the path that answers reports it
     clientChecks.set(raw, p);
   }
@@ -67,9 +67,9 @@ export function createFastHits(opts: FastHitsOptions): FastHits {
   };
 
   /** The answer from memory, or false to hand the request over. */
-  const answer = (req: IncomingMessage, res: ServerResponse, start: number, q: MemoryQuery): boolean => {
+  const answer = (req: IncomingMessage, res: ServerResponse, start: number, q: MemoryQuery, id: Identity, ip: string): boolean => {
     try {
-      access?.checkModule(q.path);
+      access?.checkModule(id, q.path);
     } catch {
       return false; // fastify refuses it with the same check
     }
@@ -88,7 +88,8 @@ export function createFastHits(opts: FastHitsOptions): FastHits {
       if (head) res.end();
       else res.end(p.body);
     }
-    const flow: RequestFlow = { kind: q.kind, module: q.path, cache: obj.cache, source: obj.source };
+    const flow: RequestFlow = { kind: q.kind, module: q.path, cache: obj.cache, source: obj.source, ip };
+    if (id !== ANONYMOUS) flow.identity = id.name;
     if ('version' in q) flow.version = q.version;
     record({ reqId: nextId(), method: req.method!, url: req.url!, flow, status, bytes: status === 200 ? body.length : 0, elapsedMs: performance.now() - start });
     return true;
@@ -109,10 +110,12 @@ export function createFastHits(opts: FastHitsOptions): FastHits {
     }
     if (parsed === undefined || parsed.kind === 'zip') return false;
     const q = parsed;
-    if (!access?.checksClients) return answer(req, res, start, q);
-    const info: RequestInfo = { headers: req.headers, ip: req.socket.remoteAddress ?? '', url };
-    return checkClientOnce(access, req, info).then(
-      () => answer(req, res, start, q),
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    // Open proxy, no credentials: anonymous at once (no promise on the hot path).
+    if (!access || (!access.required && req.headers.authorization === undefined)) return answer(req, res, start, q, ANONYMOUS, ip);
+    const info: RequestInfo = { headers: req.headers, ip, url, raw: req };
+    return identifyOnce(access, req, info).then(
+      (id) => answer(req, res, start, q, id, ip),
       () => false,
     );
   };

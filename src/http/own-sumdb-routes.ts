@@ -36,7 +36,7 @@ export function ownSumdbRoutes(opts: OwnSumdbRoutesOptions) {
       const { path, version } = parseLookupPath(req.params['*']);
       req.flow.module = path;
       req.flow.version = version;
-      opts.access?.checkModule(path);
+      opts.access?.checkModule(req.identity, path);
       return answer(reply, `lookup/${req.params['*']}`, 'public, max-age=3600');
     });
     app.get<{ Params: { '*': string } }>(`${base}/tile/*`, async (req, reply) => {

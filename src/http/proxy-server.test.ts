@@ -176,14 +176,17 @@ test('--path-prefix: everything is served under the prefix, nothing outside it',
 
 test('client tokens (Bearer or Basic password, as .netrc sends it) and allow/deny patterns', async () => {
   const { createAccessPolicy } = await import('./access-policy.js');
-  const { createTokenChecker } = await import('./admin-auth.js');
+  const { createAuthenticator } = await import('../auth/authenticator.js');
   const { createEventLog } = await import('../observe/event-log.js');
   const { createMemoryStorage } = await import('../storage/memory-storage.js');
   const events = createEventLog(createMemoryStorage());
   const { cache } = cacheOver(join(dir, 'upstream'), join(dir, 'guarded-cache'));
   const guarded = await createProxyServer({
     cache, logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [],
-    access: createAccessPolicy({ clients: createTokenChecker(['s3cret'], events, 'proxy'), allow: 'example.com,github.com/Azure', deny: 'example.com/liar' }),
+    access: createAccessPolicy({
+      auth: await createAuthenticator({ clientTokens: ['s3cret'], adminTokens: [], identitiesFile: '' }),
+      events, allow: 'example.com,github.com/Azure', deny: 'example.com/liar', metricsToken: '',
+    }),
   });
   try {
     const url = '/example.com/hello/@v/v1.0.0.mod';

@@ -1,7 +1,8 @@
 // The HTTP server: GOPROXY routes, health/readiness, one request-flow log line per request.
 // Parses the request, calls the cache, maps the result; status codes come from error-status.ts.
 // In front of fastify, fast-hits.ts answers small files already in memory; everything else (and
-// every request while the server closes) is routed here.
+// every request while the server closes) is routed here. Over TLS (HTTP/2 with HTTP/1.1 fallback)
+// fastify's own secure server is used and every request goes through fastify.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
@@ -19,7 +20,11 @@ import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 import { withFlowNotes } from '../observe/flow-scope.js';
 import { createFlowRecorder, createRequestIds, type FinishedRequest, type RequestFlow } from './request-flow.js';
-import { checkClientOnce, createFastHits } from './fast-hits.js';
+import { identifyOnce, createFastHits } from './fast-hits.js';
+import { ANONYMOUS, type Identity } from '../auth/identity.js';
+import type { TlsPair } from './tls-context.js';
+import type { AuditRecord } from '../observe/audit-log.js';
+import { clientAddress } from './client-address.js';
 
 export type { RequestFlow } from './request-flow.js';
 
@@ -46,8 +51,14 @@ export interface ProxyServerOptions {
   readonly metrics?: Metrics;
   /** The /metrics body (default: this process's registry; with --workers: all workers summed). */
   readonly metricsText?: () => Promise<string>;
-  /** Client tokens and allow/deny patterns (default: open to everyone, every module). */
+  /** Identities, route access and module permissions (default: open to everyone, every module). */
   readonly access?: AccessPolicy;
+  /** Serve /metrics on this server (false: it has its own listener, --metrics-listen). Default true. */
+  readonly metricsRoute?: boolean;
+  /** Called for each request that named a module (the audit log). */
+  readonly onAudit?: (e: AuditRecord) => void;
+  /** Serve HTTPS with this certificate: HTTP/2 when the client offers it (ALPN), else HTTP/1.1. */
+  readonly tls?: TlsPair;
   /** Called with each finished request's flow entry (dashboard statistics). */
   readonly onFlow?: (e: FlowEntry) => void;
   /** Directories whose paths never appear in an error body (cache, temp, git mirrors). */
@@ -109,7 +120,9 @@ function shuttingDown(res: ServerResponse): void {
 
 export async function createProxyServer(opts: ProxyServerOptions): Promise<FastifyInstance> {
   const nextId = createRequestIds();
-  const record = createFlowRecorder({ logger: opts.logger, ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.onFlow ? { onFlow: opts.onFlow } : {}) });
+  const record = createFlowRecorder({
+    logger: opts.logger, ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.onFlow ? { onFlow: opts.onFlow } : {}), ...(opts.onAudit ? { onAudit: opts.onAudit } : {}),
+  });
   const prefix = opts.pathPrefix;
   // Parsing and validating a path costs more than serving a hit from memory: remember the result
   // per raw path (valid requests only; bad ones are rare and must keep their errors).
@@ -123,7 +136,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     return parsed;
   };
   const fast =
-    opts.fastPath === false
+    opts.fastPath === false || opts.tls
       ? undefined
       : createFastHits({
           cache: opts.cache,
@@ -142,17 +155,31 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
   let closing = false;
   const started = new WeakMap<IncomingMessage, number>();
 
-  const app = Fastify({
+  const common = {
     logger: false,
     return503OnClosing: true,
     routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 4096 },
     bodyLimit: 32 << 20,
-    forceCloseConnections: 'idle',
     genReqId: nextId,
     // No route has a schema: ajv and fast-json-stringify are loaded only if one ever asks for them.
     schemaController: { compilersFactory: lazyCompilers },
+    // Requests refused before routing (by Node's parser or by fastify): plain text like ours.
+    clientErrorHandler,
+    frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => {
+      const e = requestError(err) ?? new ModgateError('INVALID_REQUEST', 'bad request');
+      void plain(reply, statusOf(e.code), e.userMessage);
+    },
+  };
+  // (fastify's types tie the instance type to the server kind; the routes use only what both share.)
+  const create = Fastify as unknown as (o: object) => FastifyInstance;
+  const app = opts.tls
+    // node:http2's secure server, which answers HTTP/1.1 too; fastify closes its sessions on close.
+    ? create({ ...common, http2: true, https: { allowHTTP1: true, cert: opts.tls.cert, key: opts.tls.key } })
+    : create({
+    ...common,
+    forceCloseConnections: 'idle',
     // node:http as fastify would make it, with the fast path and the closing answer in front.
-    serverFactory: (handler, fastifyOptions) => {
+    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void, fastifyOptions: unknown) => {
       const o = fastifyOptions as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
       const toFastify = (req: IncomingMessage, res: ServerResponse): void => {
         if (!closing) return handler(req, res);
@@ -180,19 +207,20 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
       return server;
     },
-    // Requests refused before routing (by Node's parser or by fastify): plain text like ours.
-    clientErrorHandler,
-    frameworkErrors: (err, _req, reply) => {
-      const e = requestError(err) ?? new ModgateError('INVALID_REQUEST', 'bad request');
-      void plain(reply, statusOf(e.code), e.userMessage);
-    },
   });
   app.addHook('preClose', async () => {
     closing = true;
   });
   app.decorateRequest('flow', null as unknown as RequestFlow);
+  app.decorateRequest('identity', null as unknown as Identity);
+  const access = opts.access;
   app.addHook('onRequest', async (req) => {
-    req.flow = {};
+    req.flow = { ip: clientAddress(req) };
+    req.identity = ANONYMOUS;
+    if (!access) return;
+    const need = req.routeOptions.config?.access ?? 'read';
+    req.identity = need === 'read' ? await identifyOnce(access, req.raw, req) : await access.identify(req, need);
+    if (req.identity !== ANONYMOUS) req.flow.identity = req.identity.name;
   });
   app.addHook('onResponse', async (req, reply) => {
     const len = reply.getHeader('content-length');
@@ -203,8 +231,9 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
   // Methods fastify has no route table for also land here: they are not allowed either.
   app.setNotFoundHandler(async (req, reply) => (req.method === 'GET' || req.method === 'HEAD' ? plain(reply, 404, `not found: ${req.url}`) : methodNotAllowed(req, reply)));
 
-  app.get(`${prefix}/healthz`, async (_req, reply) => plain(reply, 200, 'ok'));
-  app.get(`${prefix}/readyz`, async (_req, reply) => {
+  const open = { config: { access: 'public' as const } };
+  app.get(`${prefix}/healthz`, open, async (_req, reply) => plain(reply, 200, 'ok'));
+  app.get(`${prefix}/readyz`, open, async (_req, reply) => {
     const lines: string[] = [];
     let ok = true;
     for (const c of opts.readiness) {
@@ -219,9 +248,9 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     // Public like /healthz: the reasons without server paths (the log has them).
     return plain(reply, ok ? 200 : 503, redact(lines.join('\n')));
   });
-  if (opts.metrics) {
+  if (opts.metrics && opts.metricsRoute !== false) {
     const registry = opts.metrics.registry;
-    app.get(`${prefix}/metrics`, async (req, reply) => {
+    app.get(`${prefix}/metrics`, { config: { access: 'metrics' } }, async (req, reply) => {
       req.flow.kind = 'metrics';
       return reply.header('content-type', registry.contentType).send(await (opts.metricsText ?? (() => registry.metrics()))());
     });
@@ -251,10 +280,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     const flow = req.flow;
     flow.kind = parsed.kind;
     flow.module = parsed.path;
-    if (opts.access) {
-      if (opts.access.checksClients) await checkClientOnce(opts.access, req.raw, req);
-      opts.access.checkModule(parsed.path);
-    }
+    access?.checkModule(req.identity, parsed.path);
     if ('version' in parsed) flow.version = parsed.version;
     const obj = await withFlowNotes(flow, () => lookup(opts.cache, parsed));
     flow.cache = obj.cache;

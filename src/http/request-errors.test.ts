@@ -10,7 +10,8 @@ import { pino } from 'pino';
 import { createProxyServer } from './proxy-server.js';
 import { adminRoutes } from './admin-routes.js';
 import { sumdbRoutes } from './sumdb-routes.js';
-import { createTokenChecker } from './admin-auth.js';
+import { createAccessPolicy } from './access-policy.js';
+import { createAuthenticator } from '../auth/authenticator.js';
 import type { Operations } from '../service/operations.js';
 import { createEventLog } from '../observe/event-log.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
@@ -59,9 +60,10 @@ before(async () => {
     shortMaxAge: 60,
     negativeMaxAge: 60,
     readiness: [],
+    access: createAccessPolicy({ auth: await createAuthenticator({ clientTokens: [], adminTokens: [TOKEN], identitiesFile: '' }), events, allow: '', deny: '', metricsToken: '' }),
     plugins: [
       sumdbRoutes({ pathPrefix: '', databases: [handle(slashDb), handle(plainDb)], nosumdb: '' }),
-      adminRoutes({ pathPrefix: '', auth: createTokenChecker([TOKEN], events, 'admin API'), events, ops }),
+      adminRoutes({ pathPrefix: '', events, ops }),
     ],
   });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -6,6 +6,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 import type { FlowNotes } from '../observe/flow-scope.js';
 import { withoutQuery } from './redact-url.js';
+import type { AuditRecord } from '../observe/audit-log.js';
 
 /** What one request did, for the request-flow log line. */
 export interface RequestFlow extends FlowNotes {
@@ -14,6 +15,10 @@ export interface RequestFlow extends FlowNotes {
   version?: string;
   cache?: string;
   source?: string;
+  /** The caller's identity name (absent for anonymous requests). */
+  identity?: string;
+  /** The client's address, taken when the request arrives (over HTTP/2 it is gone by the response). */
+  ip?: string;
 }
 
 /** A request once its answer was handed to the socket. */
@@ -34,6 +39,8 @@ export interface FlowRecorderOptions {
   readonly metrics?: Metrics;
   /** Called with each finished request's flow entry (dashboard statistics). */
   readonly onFlow?: (e: FlowEntry) => void;
+  /** Called for each finished request that named a module (the audit log). */
+  readonly onAudit?: (e: AuditRecord) => void;
 }
 
 /** Request ids unique within the process, `req-<base36>` (one sequence for both paths). */
@@ -48,7 +55,7 @@ export function createRequestIds(): () => string {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export function createFlowRecorder(opts: FlowRecorderOptions): (r: FinishedRequest) => void {
-  const { logger, metrics, onFlow } = opts;
+  const { logger, metrics, onFlow, onAudit } = opts;
   // Label objects made once per label set (prom-client validates and hashes them on every update).
   const labelSets = new Map<string, { counter: { kind: string; result: string; status: string }; timer: { kind: string; result: string }; bytes: { kind: string } }>();
   const labelsFor = (kind: string, result: string, status: number) => {
@@ -78,7 +85,13 @@ export function createFlowRecorder(opts: FlowRecorderOptions): (r: FinishedReque
       if (f.module !== undefined) entry.module = f.module;
       if (f.version !== undefined) entry.version = f.version;
       if (f.skipped) entry.skipped = f.skipped;
+      if (f.identity !== undefined) entry.identity = f.identity;
       onFlow(entry);
+    }
+    if (onAudit && f.module !== undefined) {
+      const a: Mutable<AuditRecord> = { time: new Date().toISOString(), identity: f.identity ?? 'anonymous', ip: f.ip ?? 'unknown', method: r.method, module: f.module, kind, status: r.status };
+      if (f.version !== undefined) a.version = f.version;
+      onAudit(a);
     }
     // Built field by field in the order the line has always had (no spreads on the hot path).
     const line: Record<string, unknown> = { reqId: r.reqId, method: r.method, path };
@@ -90,6 +103,7 @@ export function createFlowRecorder(opts: FlowRecorderOptions): (r: FinishedReque
     line.status = r.status;
     line.bytes = r.bytes;
     if (f.skipped) line.skipped = f.skipped;
+    if (f.identity !== undefined) line.identity = f.identity;
     line.latency_ms = latencyMs;
     logger.info(line, 'request');
   };

@@ -8,12 +8,9 @@ import { matchPrefixPatterns } from '../module/patterns.js';
 import { checkVersion } from '../module/version.js';
 import { parseTilePath } from '../sumdb/tlog-tile.js';
 import type { SumdbHandle } from '../cache/verifying-gate.js';
-import type { AccessPolicy } from './access-policy.js';
 
 export interface SumdbRoutesOptions {
   readonly pathPrefix: string;
-  /** Client tokens (the checksum DB proxy is part of the proxy). */
-  readonly access?: AccessPolicy;
   readonly databases: readonly SumdbHandle[];
   readonly nosumdb: string;
 }
@@ -41,9 +38,6 @@ export function sumdbRoutes(opts: SumdbRoutesOptions) {
   };
 
   return (app: FastifyInstance): void => {
-    app.addHook('onRequest', async (req) => {
-      if (opts.access && req.url.startsWith(`${opts.pathPrefix}/sumdb/`)) await opts.access.checkClient(req);
-    });
     app.get<{ Params: { '*': string } }>(`${opts.pathPrefix}/sumdb/*`, async (req, reply) => {
       req.flow.kind = 'sumdb';
       const { db, rest } = targetOf(req.params['*']);

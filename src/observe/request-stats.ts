@@ -15,6 +15,8 @@ export interface FlowEntry {
   readonly latencyMs: number;
   /** Upstreams skipped because their circuit was open. */
   readonly skipped?: readonly string[];
+  /** Who asked (identity name or jwt:<subject>); absent for anonymous requests. */
+  readonly identity?: string;
 }
 
 export interface SeriesPoint {

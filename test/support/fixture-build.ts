@@ -15,11 +15,23 @@ export interface FixtureBuildOptions {
   readonly work: string;
   /** A name unique in `work`. */
   readonly name: string;
+  /** Written to $HOME/.netrc of the go command (credentials for the proxy). */
+  readonly netrc?: string;
+  /** Further variables for the go command (SSL_CERT_FILE...). */
+  readonly extraEnv?: Record<string, string>;
+}
+
+/** Writes HOME/.netrc (the go command sends its credentials to the matching host). */
+export async function writeNetrc(home: string, text: string): Promise<void> {
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(home, { recursive: true });
+  await writeFile(join(home, '.netrc'), text, { mode: 0o600 });
 }
 
 export async function buildAndDownloadAll(opts: FixtureBuildOptions): Promise<{ modules: GoModDownload[]; goSum: string }> {
-  const env = await createGoEnv({ GOPROXY: opts.goproxy, GOSUMDB: opts.gosumdb, sharedBuildCache: true });
+  const env = await createGoEnv({ GOPROXY: opts.goproxy, GOSUMDB: opts.gosumdb, sharedBuildCache: true, ...(opts.extraEnv ? { extra: opts.extraEnv } : {}) });
   try {
+    if (opts.netrc !== undefined) await writeNetrc(env.home, opts.netrc);
     const app = await copyFixtureApp(opts.fixture, join(opts.work, opts.name));
     const build = await env.run(['build', '-o', join(opts.work, `${opts.name}.bin`), '.'], { cwd: app });
     assert.equal(build.code, 0, `go build through ${opts.goproxy} failed:\n${build.stderr}`);

@@ -57,7 +57,7 @@ export async function startModgate(opts: StartModgateOptions): Promise<ModgatePr
             // not a log line
           }
         }
-        const m = /listening on (http:\/\/\S+)/.exec(line);
+        const m = /listening on (https?:\/\/\S+)/.exec(line);
         if (m) {
           clearTimeout(timer);
           resolve(m[1]!);

@@ -1,6 +1,6 @@
 // The web dashboard: GET <prefix>/ serves one HTML page, <prefix>/dashboard/<file> its scripts and
 // styles, <prefix>/dashboard/vendor/<file> the chart library (uPlot, from the installed npm
-// package). Everything is read at start (no build step, no CDN); the page reads its data from
+// package). Everything is read at start (no build step, no CDN); page and assets are public, and the page reads its data from
 // <prefix>/api/ and purges through <prefix>/admin/purge (docs/dashboard.md). Requests are of kind
 // 'dashboard' (kept out of the request statistics).
 import { readFileSync, existsSync } from 'node:fs';
@@ -21,8 +21,10 @@ export interface DashboardRoutesOptions {
   readonly pathPrefix: string;
   /** Shown in the "how to use" panel before /api/overview answers (and if it never does). */
   readonly usage: DashboardUsage;
-  /** The admin API is on (purge buttons and the token form are shown only then); default false. */
+  /** The admin API is on (purge buttons are shown only then); default false. */
   readonly admin?: boolean;
+  /** Client authentication is on: the page needs a token to show data (the token form is shown). */
+  readonly auth?: boolean;
 }
 
 interface Asset {
@@ -131,16 +133,19 @@ export function dashboardRoutes(opts: DashboardRoutesOptions) {
   const template = index.body.toString('utf8');
 
   return (app: FastifyInstance): void => {
-    app.get(`${prefix}/`, async (req, reply) => {
+    // The page and its assets carry no data (it comes from /api/, which needs a token when
+    // authentication is on): public, so the page can ask for the token.
+    const open = { config: { access: 'public' as const } };
+    app.get(`${prefix}/`, open, async (req, reply) => {
       req.flow.kind = 'dashboard';
       const goproxy = opts.usage.goproxy || `${req.protocol}://${req.host}${prefix}`;
       const lines = usageLines({ ...opts.usage, goproxy });
-      const html = template.replace('{{ADMIN}}', opts.admin === true ? 'on' : 'off').replace('{{USAGE}}', escapeHtml(lines.join('\n')));
+      const html = template.replace('{{ADMIN}}', opts.admin === true ? 'on' : 'off').replace('{{AUTH}}', opts.auth === true ? 'on' : 'off').replace('{{USAGE}}', escapeHtml(lines.join('\n')));
       reply.header('content-security-policy', CSP).header('x-frame-options', 'DENY');
       return sendAsset(req, reply, index, Buffer.from(html, 'utf8'));
     });
-    if (prefix !== '') app.get(prefix, async (_req, reply) => reply.redirect(`${prefix}/`, 308));
-    app.get(`${prefix}/dashboard/:file`, fileRoute(assets));
-    app.get(`${prefix}/dashboard/vendor/:file`, fileRoute(vendor));
+    if (prefix !== '') app.get(prefix, open, async (_req, reply) => reply.redirect(`${prefix}/`, 308));
+    app.get(`${prefix}/dashboard/:file`, open, fileRoute(assets));
+    app.get(`${prefix}/dashboard/vendor/:file`, open, fileRoute(vendor));
   };
 }

@@ -225,6 +225,11 @@ async function refresh() {
   try {
     const results = await Promise.allSettled([loadOverview(), loadTimeseries(), loadRequests(), loadEvents()]);
     const failed = results.filter((r) => r.status === 'rejected').length;
+    const refused = results.find((r) => r.status === 'rejected' && (r.reason?.status === 401 || r.reason?.status === 403));
+    showError(
+      $('token-needed'),
+      refused ? `This server needs a token to show its data (${refused.reason.status === 401 ? 'none given' : 'the token was refused'}): enter it above.` : '',
+    );
     const status = $('refresh-status');
     status.textContent = `updated ${fmtClock(Date.now())}${failed ? ` — ${failed} of ${results.length} data sources failed` : ''}`;
     status.className = `meta${failed ? ' warn' : ''}`;
@@ -234,6 +239,8 @@ async function refresh() {
     if (!document.hidden) timer = setTimeout(() => void refresh(), REFRESH_MS);
   }
 }
+
+document.addEventListener('modgate-token', () => void refresh());
 
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden) void refresh();

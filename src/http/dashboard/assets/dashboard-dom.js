@@ -38,11 +38,37 @@ export class FetchError extends Error {
   }
 }
 
-/** fetch() that resolves with parsed JSON and rejects with FetchError (never an unhandled throw). */
+const TOKEN_KEY = 'modgate.adminToken';
+
+/** The token this tab keeps (sessionStorage), or ''. */
+export function readToken() {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Keeps (or, with '', forgets) the token for this tab. */
+export function writeToken(token) {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // storage disabled: the token lives in the input field only
+  }
+}
+
+/**
+ * fetch() that resolves with parsed JSON and rejects with FetchError (never an unhandled throw).
+ * The tab's token, when set, is sent as a Bearer token unless init brings its own authorization.
+ */
 export async function fetchJson(url, init) {
   let res;
+  const token = readToken();
+  const headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init?.headers ?? {}) };
   try {
-    res = await fetch(url, { cache: 'no-store', ...init });
+    res = await fetch(url, { cache: 'no-store', ...init, headers });
   } catch (err) {
     throw new FetchError(0, err instanceof Error ? err.message : String(err), url);
   }

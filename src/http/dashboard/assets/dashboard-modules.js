@@ -1,32 +1,14 @@
 // The module browser: search cached modules (api/modules), show a module's versions with hashes
 // and verification status (api/modules/versions), purge a version or a whole module through
-// admin/purge with the admin token kept in sessionStorage (this tab only).
-import { el, fetchJson, fillTable, fmtAgo, fmtBytes, fmtDate, fmtDateTime, fmtNumber, showError } from './dashboard-dom.js';
+// admin/purge with the token kept in sessionStorage (this tab only; the form is in the page header).
+import { el, fetchJson, fillTable, fmtAgo, fmtBytes, fmtDate, fmtDateTime, fmtNumber, readToken, showError, writeToken } from './dashboard-dom.js';
 
-const TOKEN_KEY = 'modgate.adminToken';
 const $ = (id) => document.getElementById(id);
 
 let currentQuery = '';
 let currentModule = '';
 let searchSeq = 0;
 let versionsSeq = 0;
-
-function readToken() {
-  try {
-    return sessionStorage.getItem(TOKEN_KEY) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-function writeToken(token) {
-  try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
-  } catch {
-    // storage disabled: the token lives in the input field only
-  }
-}
 
 function showTokenStatus() {
   const has = readToken() !== '' || $('admin-token').value !== '';
@@ -43,7 +25,7 @@ function purgeMessage(kind, text) {
 function explainPurgeError(err) {
   switch (err.status) {
     case 401:
-      return 'Not purged: the admin API needs a token (401 Unauthorized). Enter the admin token above.';
+      return 'Not purged: the admin API needs a token (401 Unauthorized). Enter the admin token at the top of the page.';
     case 403:
       return 'Not purged: the admin token was rejected (403 Forbidden). Check it and enter it again.';
     case 404:
@@ -58,7 +40,7 @@ function explainPurgeError(err) {
 async function purge(target, button) {
   const token = $('admin-token').value.trim() || readToken();
   if (!token) {
-    purgeMessage('error', 'Not purged: enter the admin token above first.');
+    purgeMessage('error', 'Not purged: enter the admin token at the top of the page first.');
     $('admin-token').focus();
     return;
   }
@@ -191,8 +173,11 @@ export function initModules() {
     clearTimeout(debounce);
     debounce = setTimeout(() => void search(input.value.trim()), 300);
   });
-  $('admin-controls').hidden = !adminOn();
   $('admin-off').hidden = adminOn();
+  // The token is for purging (admin API) and for the data when the server requires one.
+  const tokenUsed = adminOn() || document.body.dataset.auth === 'on';
+  $('token-form').hidden = !tokenUsed;
+  $('token-hint').hidden = !tokenUsed;
   const tokenInput = $('admin-token');
   tokenInput.value = readToken();
   $('token-form').addEventListener('submit', (e) => {
@@ -200,11 +185,14 @@ export function initModules() {
     writeToken(tokenInput.value.trim());
     purgeMessage('ok', '');
     showTokenStatus();
+    document.dispatchEvent(new Event('modgate-token'));
+    void search(currentQuery);
   });
   $('token-forget').addEventListener('click', () => {
     tokenInput.value = '';
     writeToken('');
     showTokenStatus();
+    document.dispatchEvent(new Event('modgate-token'));
   });
   tokenInput.addEventListener('input', showTokenStatus);
   showTokenStatus();

@@ -1,0 +1,124 @@
+// The audit log: who fetched which module@version when. Each proxy request's identity (a name or
+// JWT subject, never a secret), address, module, version and status is buffered and written in
+// batches (JSON lines) under `.modgate/audit/<hour>/` in storage, so it survives restarts and is
+// shared by replicas and workers; batches older than the retention are removed. Queries read the
+// stored batches from the asked-for hour on, plus what this process has not written yet.
+import { randomBytes } from 'node:crypto';
+import type { Storage } from '../storage/storage.js';
+
+export interface AuditRecord {
+  readonly time: string;
+  /** Identity name, `jwt:<subject>`, or `anonymous`. */
+  readonly identity: string;
+  readonly ip: string;
+  readonly method: string;
+  readonly module: string;
+  readonly version?: string;
+  readonly kind: string;
+  readonly status: number;
+}
+
+export interface AuditQuery {
+  readonly module?: string;
+  readonly version?: string;
+  readonly identity?: string;
+  /** Only records at or after this time. */
+  readonly since?: Date;
+  /** Most records returned (newest first); default 1000. */
+  readonly limit?: number;
+}
+
+export interface AuditLog {
+  record(r: AuditRecord): void;
+  /** Matching records, newest first. */
+  query(q: AuditQuery): Promise<AuditRecord[]>;
+  /** Writes what is buffered (also done every flushMs and on close). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AuditLogOptions {
+  readonly storage: Storage;
+  readonly retentionDays: number;
+  readonly flushMs?: number;
+  /** Buffered records above which a batch is written at once. */
+  readonly batchSize?: number;
+  readonly onError?: (err: Error) => void;
+  readonly now?: () => Date;
+}
+
+const PREFIX = '.modgate/audit/';
+/** Records kept in memory when storage refuses batches (oldest dropped first). */
+const MAX_BUFFER = 50_000;
+const hourOf = (iso: string): string => iso.slice(0, 13);
+
+function matches(r: AuditRecord, q: AuditQuery, since: string | undefined): boolean {
+  return (q.module === undefined || r.module === q.module)
+    && (q.version === undefined || r.version === q.version)
+    && (q.identity === undefined || r.identity === q.identity)
+    && (since === undefined || r.time >= since);
+}
+
+export function createAuditLog(opts: AuditLogOptions): AuditLog {
+  const now = opts.now ?? (() => new Date());
+  let buffer: AuditRecord[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  let lastPrune = 0;
+
+  const prune = async (): Promise<void> => {
+    const t = now().getTime();
+    if (t - lastPrune < 3_600_000) return;
+    lastPrune = t;
+    const oldest = hourOf(new Date(t - opts.retentionDays * 86_400_000).toISOString());
+    for await (const k of opts.storage.list(PREFIX)) if (k.slice(PREFIX.length, PREFIX.length + 13) < oldest) await opts.storage.delete(k);
+  };
+
+  const writeBatch = async (): Promise<void> => {
+    if (buffer.length === 0) return;
+    const batch = buffer;
+    buffer = [];
+    const first = batch[0]!.time;
+    const key = `${PREFIX}${hourOf(first)}/${first.replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}.jsonl`;
+    try {
+      await opts.storage.put(key, Buffer.from(batch.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+      await prune();
+    } catch (err) {
+      // Kept for the next attempt (a full or read-only store may recover); queries still see them.
+      opts.onError?.(err as Error);
+      buffer = [...batch, ...buffer].slice(-MAX_BUFFER);
+    }
+  };
+  const flush = (): Promise<void> => (writing = writing.then(writeBatch));
+  const timer = setInterval(() => void flush(), opts.flushMs ?? 5000);
+  timer.unref();
+
+  return {
+    record(r) {
+      buffer.push(r);
+      if (buffer.length >= (opts.batchSize ?? 1000)) void flush();
+    },
+    async query(q) {
+      await writing;
+      const since = q.since?.toISOString();
+      const fromHour = since === undefined ? '' : hourOf(since);
+      const keys: string[] = [];
+      for await (const k of opts.storage.list(PREFIX)) if (k.endsWith('.jsonl') && k.slice(PREFIX.length, PREFIX.length + 13) >= fromHour) keys.push(k);
+      const out = buffer.filter((r) => matches(r, q, since));
+      for (const k of keys) {
+        const b = await opts.storage.get(k);
+        if (!b) continue;
+        for (const line of b.toString('utf8').split('\n')) {
+          if (line === '') continue;
+          const r = JSON.parse(line) as AuditRecord;
+          if (matches(r, q, since)) out.push(r);
+        }
+      }
+      return out.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, q.limit ?? 1000);
+    },
+    flush,
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
