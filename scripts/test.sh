@@ -16,7 +16,7 @@ if [ $# -gt 0 ]; then files=("$@"); else
 fi
 mkdir -p test-artifacts
 echo "== tests (${#files[@]} files)"
-exec node --import tsx --test --test-concurrency="${MODGATE_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
+exec node --import tsx --test --test-concurrency="${MODGATE_TEST_CONCURRENCY:-3}" --test-timeout=600000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./scripts/summary-reporter.mjs --test-reporter-destination=stdout \
   "${files[@]}"

@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { createProxyServer } from './proxy-server.js';
 import type { Refusal } from '../cache/module-cache.js';
 import { buildZip } from '../zip/zip-test-writer.js';
-import { addVersion, cacheOver } from '../testing/proxy-fixture.js';
+import { addVersion, cacheOver, testServerDefaults } from '../testing/proxy-fixture.js';
 
 let dir: string;
 let app: FastifyInstance;
@@ -33,14 +33,7 @@ before(async () => {
   await writeFile(join(bad, 'v1.0.0.info'), JSON.stringify({ Version: 'v1.0.1' }));
 
   const { storage, cache } = cacheOver(up, cacheDir);
-  app = await createProxyServer({
-    cache,
-    logger: pino({ level: 'silent' }),
-    pathPrefix: '',
-    shortMaxAge: 60,
-    negativeMaxAge: 60,
-    readiness: [{ name: 'storage', check: () => storage.checkWritable() }],
-  });
+  app = await createProxyServer({ ...testServerDefaults(), cache, readiness: [{ name: 'storage', check: () => storage.checkWritable() }] });
 });
 
 after(async () => {

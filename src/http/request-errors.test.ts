@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { testServerDefaults } from '../testing/proxy-fixture.js';
 import { createProxyServer } from './proxy-server.js';
 import { adminRoutes } from './admin-routes.js';
 import { sumdbRoutes } from './sumdb-routes.js';
@@ -54,12 +54,8 @@ before(async () => {
   } as unknown as Operations;
   const handle = (db: TestSumdb) => ({ name: db.name, client: createSumdbClient({ name: db.name, vkey: db.vkey, transport: db.transport, store: memoryStore() }) });
   app = await createProxyServer({
+    ...testServerDefaults(),
     cache,
-    logger: pino({ level: 'silent' }),
-    pathPrefix: '',
-    shortMaxAge: 60,
-    negativeMaxAge: 60,
-    readiness: [],
     access: createAccessPolicy({ auth: await createAuthenticator({ clientTokens: [], adminTokens: [TOKEN], identitiesFile: '' }), events, allow: '', deny: '', metricsToken: '' }),
     plugins: [
       sumdbRoutes({ pathPrefix: '', databases: [handle(slashDb), handle(plainDb)], nosumdb: '' }),

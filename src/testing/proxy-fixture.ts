@@ -1,6 +1,7 @@
 // Test support for the http layer's tests (src/testing: not in dist/): a file:// upstream directory with real
 // module zips, and a module cache over it (fs storage, basic gate, local coordinator).
 import { mkdir, writeFile } from 'node:fs/promises';
+import { pino } from 'pino';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createModuleCache, type Refusal } from '../cache/module-cache.js';
@@ -38,3 +39,6 @@ export function cacheOver(upstreamDir: string, cacheDir: string, onRefusal?: (r:
   });
   return { storage, cache };
 }
+
+/** The createProxyServer options the http tests share: silent log, no prefix, 60 s max-ages, no readiness checks. */
+export const testServerDefaults = () => ({ logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [] });
