@@ -12,6 +12,7 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, writeFile } from 'node:fs/pro
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pLimit from 'p-limit';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { extractModgateCommands, type DocCommand } from '../support/doc-commands.js';
 import { runProcess, trackChild } from '../support/process-runner.js';
 import { runGoHashes } from '../support/go-hashes.js';
@@ -48,9 +49,11 @@ interface StandIns {
  * first word (modgate, ./bin/modgate) runs this checkout's bin/modgate through PATH.
  */
 function localize(text: string, s: StandIns, ctx: DocContext): string {
-  const replacements: Array<[RegExp, () => string]> = [
+  const replacements: Array<[RegExp, (match: string) => string]> = [
     [/^(?:\.\/)?(?:bin\/)?modgate\b/, () => 'modgate'],
     [/--listen \S+/g, () => '--listen 127.0.0.1:0'],
+    // a serve example without --listen would take the default port 3000: any free port stands in
+    [/^modgate serve\b(?:(?!--listen).)*$/, (m) => `${m} --listen 127.0.0.1:0`],
     [/https:\/\/(?:proxy\.golang\.org|goproxy\.io)/g, () => s.upstream],
     [/http:\/\/(?:127\.0\.0\.1|modgate\.internal):3000/g, () => s.modgate],
     // keygen only prints it: replaced once the document's own server runs
@@ -69,7 +72,10 @@ function localize(text: string, s: StandIns, ctx: DocContext): string {
 
 // The modgate the examples talk to (http://127.0.0.1:3000, modgate.internal:3000); its cache is
 // the examples' /var/cache/modgate.
-const stack = useTestStack({ name: 'docs', redis: true, modgate: { cache: 'var-cache-modgate' } });
+const ADMIN_TOKEN = 'docs-admin-token';
+const stack = useTestStack({ name: 'docs', redis: true, modgate: { cache: 'var-cache-modgate', args: ['--admin-tokens', ADMIN_TOKEN] } });
+/** The CA the TLS examples' certificate is checked against (/etc/modgate/tls/cert.pem, self-signed for 127.0.0.1). */
+let tlsCa: string;
 let standIns: StandIns;
 let baseEnv: NodeJS.ProcessEnv;
 let docs: Array<{ file: string; commands: DocCommand[] }>;
@@ -83,7 +89,12 @@ stack.before(async () => {
   const stateDir = join(stack.work, 'var-lib-witness');
   const bin = join(stack.work, 'bin');
   await Promise.all([mkdir(etcDir), mkdir(stateDir), mkdir(bin)]);
-  await writeFile(join(etcDir, 'token'), 'docs-admin-token\n');
+  await writeFile(join(etcDir, 'token'), `${ADMIN_TOKEN}\n`);
+  await mkdir(join(etcDir, 'tls'));
+  const cert = await runProcess('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(etcDir, 'tls', 'key.pem'), '-out', join(etcDir, 'tls', 'cert.pem')], { timeoutMs: 60_000 });
+  assert.equal(cert.code, 0, cert.stderr);
+  tlsCa = await readFile(join(etcDir, 'tls', 'cert.pem'), 'utf8');
   await writeFile(join(bin, 'modgate'), `#!/bin/sh\nexec '${process.execPath}' '${join(REPO, 'bin', 'modgate')}' "$@"\n`);
   await chmod(join(bin, 'modgate'), 0o755);
   const text = stack.fixture.manifest.modules.find((m) => m.path === 'golang.org/x/text')!;
@@ -104,6 +115,8 @@ stack.before(async () => {
     PATH: `${bin}:${go.env.PATH ?? ''}`,
     // sum.golang.org, modgate's default checksum database, stands in as the test database
     MODGATE_SUMDB: stack.sumdb.gosumdb,
+    // the admin token the examples' modgate accepts (modgate stats/purge/gc/audit read it from here)
+    MODGATE_ADMIN_TOKEN: ADMIN_TOKEN,
     AWS_ACCESS_KEY_ID: s3.accessKeyId,
     AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
     AWS_REGION: s3.region,
@@ -147,7 +160,7 @@ async function startServe(command: string, cwd: string): Promise<Running> {
     const timer = setTimeout(() => reject(new Error(`no listening line within 90 s:\n${output}`)), 90_000);
     const onData = (d: Buffer) => {
       output += d.toString('utf8');
-      const m = /modgate listening on (http:\/\/\S+)/.exec(output);
+      const m = /modgate listening on (https?:\/\/\S+)/.exec(output);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);
@@ -164,7 +177,7 @@ async function startServe(command: string, cwd: string): Promise<Running> {
     untrack();
     throw err;
   });
-  const health = await fetch(`${url}/healthz`);
+  const health = await undiciFetch(`${url}/healthz`, url.startsWith('https:') ? { dispatcher: new Agent({ connect: { ca: tlsCa } }) } : {});
   assert.equal(health.status, 200, `${url}/healthz: ${health.status} ${await health.text()}\n${output}`);
   return {
     url,
