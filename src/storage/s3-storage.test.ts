@@ -121,3 +121,23 @@ test('s3: a burst of slow commands waits its turn and succeeds, never timing out
     await emptyAll('burst');
   }
 });
+
+test('s3: a small object whose body is cut off mid-way is read again, not reported as a failure', async () => {
+  const seed = storageFor({ prefix: 'cut' });
+  const data = Buffer.alloc(64 * 1024, 'x');
+  await seed.put('c.com/m/@v/v1.0.0.mod', data);
+  seed.client.destroy();
+  const fwd = await startForwarder(server.endpoint);
+  const s = storageFor({ prefix: 'cut', endpoint: fwd.url });
+  try {
+    fwd.setFault({ method: 'GET', cutBody: true, times: 2 });
+    assert.deepEqual(await s.get('c.com/m/@v/v1.0.0.mod'), data);
+    assert.equal(fwd.faulted, 2, 'both cut answers were read again');
+    fwd.setFault({ method: 'GET', cutBody: true });
+    await assert.rejects(s.get('c.com/m/@v/v1.0.0.mod'), (err: Error & { code?: string }) => err.code === 'STORAGE_UNAVAILABLE');
+  } finally {
+    s.client.destroy();
+    await fwd.stop();
+    await emptyAll('cut');
+  }
+});

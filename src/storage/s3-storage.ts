@@ -74,6 +74,9 @@ function isUnavailable(err: unknown): boolean {
   return (e?.code !== undefined && CONNECTION_CODES.has(e.code)) || e?.name === 'TimeoutError';
 }
 
+/** Reads of a small object's body before its failure is reported (see get). */
+const GET_BODY_ATTEMPTS = 3;
+
 /** Strips user info and query from an endpoint URL for descriptions and messages. */
 function safeEndpoint(endpoint: string): string {
   try {
@@ -174,15 +177,21 @@ export function createS3Storage(opts: S3StorageOptions): S3Storage {
     description: where,
     client,
     async get(key) {
-      const stream = await getObject(key);
-      if (!stream) return undefined;
-      const chunks: Buffer[] = [];
-      try {
-        for await (const c of stream) chunks.push(c as Buffer);
-      } catch (err) {
-        fail(err, 'get', key);
+      // The SDK retries a command only until its response headers; a small object whose body is
+      // cut off (connection reset or aborted while the endpoint is busy) is read again, up to
+      // GET_BODY_ATTEMPTS times, so a burst gets a later answer rather than a 503.
+      for (let attempt = 1; ; attempt++) {
+        const stream = await getObject(key);
+        if (!stream) return undefined;
+        try {
+          const chunks: Buffer[] = [];
+          for await (const c of stream) chunks.push(c as Buffer);
+          return Buffer.concat(chunks);
+        } catch (err) {
+          if (attempt < GET_BODY_ATTEMPTS && isUnavailable(err)) continue;
+          fail(err, 'get', key);
+        }
       }
-      return Buffer.concat(chunks);
     },
     open: getObject,
     async stat(key): Promise<ObjectStat | undefined> {

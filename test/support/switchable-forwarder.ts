@@ -9,6 +9,8 @@ export interface ForwarderFault {
   readonly status?: number;
   /** Wait this long before forwarding (or answering the status). */
   readonly delayMs?: number;
+  /** Forward, but cut the answer's body off after its first bytes (the connection is destroyed). */
+  readonly cutBody?: boolean;
   /** Only requests with this method (default: all). */
   readonly method?: string;
   /** How many requests it applies to (default: all until cleared). */
@@ -30,12 +32,16 @@ export async function startForwarder(target: string): Promise<Forwarder> {
   let fault: ForwarderFault | undefined;
   let faulted = 0;
 
-  const forward = (req: IncomingMessage, res: ServerResponse): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, cutBody = false): void => {
     const up = request(
       { host: current.hostname, port: current.port, method: req.method, path: req.url, headers: { ...req.headers, host: current.host } },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
+        if (!cutBody) return void upRes.pipe(res);
+        upRes.once('data', (chunk: Buffer) => {
+          res.write(chunk.subarray(0, Math.max(1, chunk.length >> 1)), () => res.socket?.destroy());
+          upRes.destroy();
+        });
       },
     );
     up.on('error', (err) => {
@@ -51,7 +57,7 @@ export async function startForwarder(target: string): Promise<Forwarder> {
     if (f.times !== undefined) f.times--;
     faulted++;
     const act = (): void => {
-      if (f.status === undefined) return forward(req, res);
+      if (f.status === undefined) return forward(req, res, f.cutBody === true);
       req.resume();
       res.writeHead(f.status, { 'content-type': 'application/xml' });
       res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code><Message>injected by the test forwarder</Message></Error>');
