@@ -288,7 +288,9 @@ test('charts leave a gap where no requests came, instead of a line across it', T
     try {
       await waitFor(`${id}: the two dots and an empty middle`, async () => {
         last = { all: (await band(0, 1)) ?? 0, middle: (await band(0.4, 0.6)) ?? -1 };
-        return last.all > 5 && last.middle === 0;
+        // A line across the gap colours a pixel in every column of the band (182 before the fix);
+        // a stray anti-aliased pixel or two at the band's edge is not a line.
+        return last.all > 5 && last.middle <= 2;
       }, 10_000);
     } catch {
       await other.screenshot({ path: SCREENSHOT.replace('.png', '-gap.png'), fullPage: true });
