@@ -8,19 +8,16 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { buildFixture, copyFixtureApp, startSumdb, type Fixture, type SumdbServer } from '../support/gohelper.js';
 import { startFileProxy, type FileProxyServer } from '../support/file-proxy-server.js';
 import { buildAndDownloadAll } from '../support/fixture-build.js';
 import { createGoEnv } from '../support/go-env.js';
 import { startModgate, type ModgateProcess } from '../support/modgate-process.js';
-import { runProcess } from '../support/process-runner.js';
 import { hashTree } from '../support/bundle-rewrite.js';
-import type { ImportReport } from '../../src/bundle/bundle-import.js';
+import { bundleCli } from '../support/bundle-cli.js';
 import type { BundleManifest } from '../../src/bundle/bundle-manifest.js';
 
-const BIN = fileURLToPath(new URL('../../bin/modgate', import.meta.url));
 const TOKEN = 'air-gap-admin-token';
 
 let fixture: Fixture;
@@ -32,22 +29,7 @@ let offDir: string;
 let connectedSum: string;
 const cleanups: Array<() => Promise<unknown>> = [];
 
-async function modgateCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return runProcess(process.execPath, [BIN, ...args], { timeoutMs: 300_000 });
-}
-
-/** `modgate import --json` into dir; the final report line. */
-async function importCli(bundle: string, dir: string): Promise<{ code: number; report: ImportReport }> {
-  const r = await modgateCli(['import', bundle, '--cache-dir', dir, '--sumdb', sumdb.vkey, '--json']);
-  const last = r.stdout.trim().split('\n').at(-1) ?? '';
-  assert.ok(last.startsWith('{'), `import printed no report (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
-  return { code: r.code, report: JSON.parse(last) as ImportReport };
-}
-
-async function exportCli(args: string[], proxy: string): Promise<void> {
-  const r = await modgateCli(['export', ...args, '--proxy', proxy, '--sumdb', sumdb.vkey]);
-  assert.equal(r.code, 0, `export failed:\n${r.stdout}\n${r.stderr}`);
-}
+const { importCli, exportCli } = bundleCli(() => sumdb.vkey);
 
 before(async () => {
   fixture = await buildFixture();
