@@ -69,3 +69,12 @@ export async function hashTree(dir: string): Promise<Record<string, string>> {
   await walk('');
   return out;
 }
+
+/** Changes one hash in the first record entry whose name includes `match` (its manifest size and sha256 made to match, as an attacker would); returns the entry name. */
+export function tamperRecord(b: BundleContents, match = '/lookup/'): string {
+  const name = [...b.entries.keys()].find((n) => n.includes(match));
+  if (!name) throw new Error(`no record entry matching ${match}`);
+  const text = b.entries.get(name)!.toString('utf8');
+  setEntry(b, name, Buffer.from(text.replace(/ h1:(.)/, (_m, c: string) => ` h1:${c === 'A' ? 'B' : 'A'}`)), {});
+  return name;
+}
