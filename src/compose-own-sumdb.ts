@@ -17,7 +17,11 @@ import { LogWriter } from './sumdb/log-writer.js';
 import { createStorageLogStore } from './cache/storage-log-store.js';
 import { createRecordingGate } from './cache/recording-gate.js';
 import type { IntegrityGate } from './cache/integrity-gate.js';
+import { createAdmission } from './cache/own-sumdb-admission.js';
+import type { ModuleCache } from './cache/module-cache.js';
 import type { ReadinessCheck } from './http/proxy-server.js';
+import type { AccessPolicy } from './http/access-policy.js';
+import { ownSumdbRoutes } from './http/own-sumdb-routes.js';
 
 export interface OwnSumdbStatus {
   readonly name: string;
@@ -29,13 +33,18 @@ export interface OwnSumdbStatus {
   readonly alarm: string | undefined;
 }
 
+/** Hashes the upstream checksum databases vouch for (public paths). */
+type ExpectedHashes = (path: string, version: string) => Promise<{ mod?: string; zip?: string }>;
+
 export interface OwnSumdb {
   readonly name: string;
   readonly vkey: string;
   readonly server: LogServer;
   readonly writer: LogWriter;
   /** The gate recording every admitted version, in front of `inner`. */
-  wrapGate(inner: IntegrityGate, expected: (path: string, version: string) => Promise<{ mod?: string; zip?: string }>): IntegrityGate;
+  wrapGate(inner: IntegrityGate, expected: ExpectedHashes): IntegrityGate;
+  /** The /sumdb/<name>/ routes; a lookup of a version not recorded yet admits it through the cache. */
+  routes(deps: { cache: ModuleCache; access: AccessPolicy; expected: ExpectedHashes }): ReturnType<typeof ownSumdbRoutes>;
   readonly readiness: ReadinessCheck;
   status(): OwnSumdbStatus;
   /** Publishes queued records (shutdown). */
@@ -165,6 +174,10 @@ export function createOwnSumdb(config: Config, deps: OwnSumdbDeps): OwnSumdb | u
           refusals.inc({ kind });
         },
       }),
+    routes: (r) => ownSumdbRoutes({
+      pathPrefix: config.pathPrefix, server, access: r.access,
+      admit: createAdmission({ cache: r.cache, recorder: writer, storage: deps.storage, nosumdb: deps.nosumdb, expected: r.expected }),
+    }),
     readiness: {
       name: `own checksum database ${name}`,
       check: async () => {

@@ -28,6 +28,8 @@ export interface Verification {
   /** Verified hashes from the databases; undefined when verification is off. */
   readonly expected: ((path: string, version: string) => Promise<VerifiedHashes>) | undefined;
   readonly databases: readonly SumdbHandle[];
+  /** Each database and whether it forked; 'off' when verification is off. */
+  forkState(): Array<{ name: string; forked: boolean }> | 'off';
   readonly readiness: ReadinessCheck;
 }
 
@@ -70,6 +72,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
       gate: createBasicGate(),
       expected: undefined,
       databases: [],
+      forkState: () => 'off',
       readiness: { name: 'sumdb', check: async () => 'verification is off (--sumdb off): bytes are not checked against a checksum database' },
     };
   }
@@ -101,6 +104,7 @@ export function createVerification(config: Config, deps: { storage: Storage; eve
     gate,
     expected: (path, version) => gate.expected(path, version),
     databases,
+    forkState: () => (databases.length === 0 ? 'off' : databases.map((d) => ({ name: d.name, forked: d.client.forked }))),
     readiness: {
       name: 'sumdb',
       check: async () => {

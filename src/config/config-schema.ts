@@ -159,7 +159,13 @@ export const configSchema = z
     /** Seconds to let in-flight requests finish on SIGTERM before aborting them. */
     shutdownGraceSeconds: z.number().int().min(0).max(3600).default(10),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // HTTPS needs the pair: a certificate without its key (or the reverse) is a mistake, not plain HTTP.
+    if ((c.tlsCert === '') !== (c.tlsKey === '')) {
+      ctx.addIssue({ code: 'custom', path: [c.tlsCert === '' ? 'tlsCert' : 'tlsKey'], message: 'give both --tls-cert and --tls-key (or neither)' });
+    }
+  });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -39,6 +39,8 @@ test('bad values stop with the field, its flag and env var, and the accepted for
     [{ redis: 'http://x' }, /expected redis:\/\/HOST:PORT/],
     [{ prefetch: 'maybe' }, /prefetch \(flag --prefetch/],
     [{ logLevel: 'loud' }, /logLevel/],
+    [{ tlsCert: '/etc/modgate/cert.pem' }, /tlsKey \(flag --tls-key, env MODGATE_TLS_KEY\): give both --tls-cert and --tls-key \(or neither\)/],
+    [{ tlsKey: '/etc/modgate/key.pem' }, /tlsCert \(flag --tls-cert, env MODGATE_TLS_CERT\): give both --tls-cert and --tls-key/],
   ];
   for (const [flags, want] of cases) {
     assert.throws(() => loadConfig({ env: {}, flags }), (e: Error & { code?: string }) => e.code === 'CONFIG_INVALID' && want.test(e.message), JSON.stringify(flags));

@@ -184,7 +184,11 @@ async function until(ready: () => boolean): Promise<void> {
   while (!ready()) await new Promise((r) => setImmediate(r));
 }
 
-test('while the server closes, a request on a busy connection gets a plain-text 503 and a flow line', async () => {
+/**
+ * A server whose /readyz is held until release(), a keep-alive connection busy with it, and the
+ * server's close() begun (no longer listening).
+ */
+async function closingWithBusyConnection() {
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   let entered = false;
@@ -196,16 +200,30 @@ test('while the server closes, a request on a busy connection gets a plain-text 
   const chunks: Buffer[] = [];
   sock.on('data', (c) => chunks.push(c));
   const ended = new Promise((r) => sock.on('close', r));
-  sock.write('GET /readyz HTTP/1.1\r\nhost: x\r\n\r\n');
+  sock.write('GET /readyz HTTP/1.1\r\nhost: x\r\n\r\n'); // keep-alive (HTTP/1.1 default)
   await until(() => entered); // the connection is busy with /readyz
   const closing = s.app.close();
   await until(() => !s.app.server.listening);
+  return { s, sock, chunks, ended, closing, release, received: () => received };
+}
+
+test('while the server closes, a request on a busy connection gets a plain-text 503 and a flow line', async () => {
+  const { s, sock, chunks, ended, closing, release, received } = await closingWithBusyConnection();
   sock.write(`GET ${SMALL[0]} HTTP/1.1\r\nhost: x\r\n${AUTH}\r\n\r\n`);
-  await until(() => received === 2);
+  await until(() => received() === 2);
   release();
   await ended;
   await closing;
   const text = Buffer.concat(chunks).toString();
   assert.match(text, /^HTTP\/1\.1 200 [\s\S]*HTTP\/1\.1 503 [\s\S]*connection: close[\s\S]*shutting down/i);
   assert.deepEqual(s.lines.map((l) => l.status).sort(), [200, 503]);
+});
+
+test('a keep-alive connection whose answer is sent while the server closes is closed after it (close does not wait out the keep-alive timeout)', async () => {
+  const { chunks, ended, closing, release } = await closingWithBusyConnection();
+  release();
+  // The keep-alive timeout is 72 s: a server that waits for it fails this bound.
+  const bound = new Promise((_, reject) => setTimeout(() => reject(new Error('the idle keep-alive connection was not closed after its answer')), 20_000).unref());
+  await Promise.race([Promise.all([ended, closing]), bound]);
+  assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 200 /);
 });

@@ -7,6 +7,7 @@ import { ANONYMOUS, type Identity } from '../auth/identity.js';
 import type { AccessPolicy } from './access-policy.js';
 import { statusOf } from './error-status.js';
 import type { ListenAddress } from '../config/config-values.js';
+import { listenAt } from './listen-url.js';
 
 export interface MetricsServerOptions {
   readonly listen: ListenAddress;
@@ -29,9 +30,5 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<{ 
     return reply.code(statusOf(e.code)).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send(`${e.userMessage}\n`);
   });
   app.get(`${opts.pathPrefix}/metrics`, async (_req, reply) => reply.header('content-type', opts.contentType).send(await opts.text()));
-  await app.listen({ host: opts.listen.host, port: opts.listen.port });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.listen.port;
-  const host = opts.listen.host.includes(':') ? `[${opts.listen.host}]` : opts.listen.host;
-  return { app, url: `http://${host}:${port}${opts.pathPrefix}/metrics` };
+  return { app, url: `${await listenAt(app, opts.listen, 'http')}${opts.pathPrefix}/metrics` };
 }

@@ -223,6 +223,8 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     if (req.identity !== ANONYMOUS) req.flow.identity = req.identity.name;
   });
   app.addHook('onResponse', async (req, reply) => {
+    // A connection idle after an answer sent while closing is closed now, not at its keep-alive timeout.
+    if (closing) setImmediate(() => (app.server as { closeIdleConnections?: () => void }).closeIdleConnections?.());
     const len = reply.getHeader('content-length');
     record({ reqId: req.id, method: req.method, url: req.url, flow: req.flow, status: reply.statusCode, bytes: typeof len === 'number' ? len : Number(len ?? 0), elapsedMs: reply.elapsedTime });
   });
