@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test command (README, .ci/run): installs what is missing, type-checks, lints, builds,
 # checks the import rules (.dependency-cruiser.cjs), then runs unit tests (src/**/*.test.ts) and
-# integration/interop tests (test/**/*.test.ts).
+# integration/interop tests (test/**/*.test.ts), longest first.
 # Usage: scripts/test.sh [test files...]   (no files = everything)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +12,13 @@ echo "== lint"; npx eslint . --max-warnings 0
 echo "== import rules"; npx depcruise src bin --config .dependency-cruiser.cjs --output-type err
 echo "== build"; npx tsc -p tsconfig.build.json
 if [ $# -gt 0 ]; then files=("$@"); else
-  mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+  mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*')
 fi
+# Longest first (scripts/test-order.mjs), from the durations each run records.
+mapfile -t files < <(node scripts/test-order.mjs "${files[@]}")
 mkdir -p test-artifacts
 echo "== tests (${#files[@]} files)"
-exec node --import tsx --test --test-concurrency="${MODGATE_TEST_CONCURRENCY:-3}" --test-timeout=600000 \
+MODGATE_TEST_DURATIONS="$PWD/test-artifacts/test-durations.json" exec node --import tsx --test --test-concurrency="${MODGATE_TEST_CONCURRENCY:-3}" --test-timeout=600000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./scripts/summary-reporter.mjs --test-reporter-destination=stdout \
   "${files[@]}"
