@@ -5,6 +5,7 @@ import { ModgateError } from './errors/modgate-error.js';
 import { createStorage } from './compose-scale.js';
 import { createVerifier } from './compose-verification.js';
 import { isOffline } from './config/offline-mode.js';
+import { nosumdbPatterns } from './config/effective-patterns.js';
 import { createProxySource, createStorageSource, type ExportSource } from './bundle/export-source.js';
 import type { SumdbClient } from './sumdb/sumdb-client.js';
 
@@ -23,7 +24,7 @@ export function bundleDatabases(config: Config, what: string): BundleDatabase[] 
   return config.sumdb.map((d) => ({ name: d.name, vkey: d.vkey }));
 }
 
-/** Where an export reads from: `--proxy URL`, else the config's storage. */
+/** Where an export reads from: `--proxy URL`, else the config's storage (private paths never looked up). */
 export async function createExportSource(config: Config, proxyUrl: string | undefined): Promise<{ source: ExportSource }> {
   if (proxyUrl !== undefined) return { source: createProxySource(proxyUrl, config.upstreamTimeoutMs * 2) };
   const { storage } = await createStorage(config);
@@ -32,5 +33,5 @@ export async function createExportSource(config: Config, proxyUrl: string | unde
     const verifier = createVerifier({ databases: config.sumdb, proxies: config.upstream, timeoutMs: config.upstreamTimeoutMs, storage, offline: isOffline(config) });
     for (const d of verifier.databases) clients.set(d.name, d.client);
   }
-  return { source: createStorageSource(storage, clients) };
+  return { source: createStorageSource(storage, clients, nosumdbPatterns(config)) };
 }

@@ -10,6 +10,7 @@ import { escapePath, escapeVersion } from '../module/escape.js';
 import type { Storage } from '../storage/storage.js';
 import type { SumdbClient } from '../sumdb/sumdb-client.js';
 import { versionKey } from '../cache/cache-keys.js';
+import { matchPrefixPatterns } from '../module/patterns.js';
 
 export interface ExportSource {
   readonly description: string;
@@ -52,8 +53,12 @@ export function createProxySource(proxyUrl: string, timeoutMs: number): ExportSo
   };
 }
 
-/** Reads a server's storage; checksum-database data comes from verifier clients over that storage. */
-export function createStorageSource(storage: Storage, databases: ReadonlyMap<string, SumdbClient>): ExportSource {
+/**
+ * Reads a server's storage; checksum-database data comes from verifier clients over that storage.
+ * Paths matching `nosumdb` (GONOSUMDB-style patterns) are never looked up: their lookups would tell
+ * the database the private path, so they are not found.
+ */
+export function createStorageSource(storage: Storage, databases: ReadonlyMap<string, SumdbClient>, nosumdb = ''): ExportSource {
   const client = (db: string): SumdbClient => {
     const c = databases.get(db);
     if (!c) throw new ModgateError('CONFIG_INVALID', `export: checksum database ${db} is not configured`);
@@ -71,7 +76,10 @@ export function createStorageSource(storage: Storage, databases: ReadonlyMap<str
       if (!s) throw notFound(`${path}@${version}.zip`, `not in ${storage.description}`);
       await pipeline(s, createWriteStream(dest));
     },
-    lookup: (db, path, version) => client(db).rawLookup(path, version),
+    async lookup(db, path, version) {
+      if (matchPrefixPatterns(nosumdb, path)) throw notFound(`${path}@${version}`, `private here (--private/--nosumdb): not looked up in ${db}`);
+      return client(db).rawLookup(path, version);
+    },
     tile: (db, tilePath) => client(db).tile(tilePath),
     latest: async (db) => Buffer.from(await client(db).latest(), 'utf8'),
     close: async () => undefined,

@@ -17,6 +17,8 @@ import { createProgressOutput, formatBytes } from './bundle-progress.js';
 import { formatTable } from './output-table.js';
 
 const STORAGE_KEYS: readonly ConfigKey[] = ['cacheDir', 'storage', 's3Endpoint', 's3Region', 's3ForcePathStyle', 'sumdb', 'upstream', 'upstreamTimeoutMs'];
+/** Export from storage also takes the private paths, which it never looks up in a checksum database. */
+const EXPORT_KEYS: readonly ConfigKey[] = [...STORAGE_KEYS, 'private', 'nosumdb'];
 
 /** A --since argument: a manifest JSON file or a bundle (its manifest is read). Several merge. */
 async function readSince(files: readonly string[]): Promise<BundleManifest | undefined> {
@@ -88,7 +90,7 @@ export function registerBundleCommands(program: Command): void {
     .option('--since <manifest>', 'a manifest or bundle the other side already imported: write only what is missing (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--concurrency <n>', 'parallel downloads', '8')
     .option('--json', 'JSON lines: progress, then the report');
-  addConfigOptions(exp, STORAGE_KEYS).action(async (inputs: string[], flags: BundleFlags) => {
+  addConfigOptions(exp, EXPORT_KEYS).action(async (inputs: string[], flags: BundleFlags) => {
     const config = configFromFlags(flags);
     const databases = bundleDatabases(config, 'export');
     const { source } = await createExportSource(config, flags.proxy);

@@ -40,28 +40,40 @@ export async function writeSmallModules(dir: string): Promise<void> {
   }
 }
 
-/** Exports module@version list from the modules under dir, proven against `sumdb`; asserts it succeeded. */
-export async function exportSmall(opts: {
+export interface SmallExport {
   readonly dir: string;
   readonly sumdb: SumdbServer;
   readonly modules: readonly string[];
   readonly out: string;
   readonly tempDir: string;
   readonly since?: BundleManifest;
-}): Promise<ExportReport> {
+  /** GONOSUMDB-style patterns (export's --private/--nosumdb). */
+  readonly nosumdb?: string;
+}
+
+/** Exports module@version list from the modules under dir, proven against `sumdb`; the report. */
+export async function exportSmallReport(opts: SmallExport): Promise<ExportReport> {
   const databases = parseSumdbList(opts.sumdb.gosumdb);
   assert.notEqual(databases, 'off');
   const verifier = createVerifier({ databases: databases as Exclude<typeof databases, 'off'>, proxies: [], timeoutMs: 30_000, storage: createMemoryStorage() });
-  const source = createStorageSource(createFsStorage(opts.dir), new Map(verifier.databases.map((d) => [d.name, d.client])));
-  const report = await exportBundle({
-    inputs: opts.modules.map((name) => ({ kind: 'module', name })),
-    source,
-    databases: [{ name: opts.sumdb.name, vkey: opts.sumdb.vkey }],
-    out: opts.out,
-    tempDir: opts.tempDir,
-    ...(opts.since ? { since: opts.since } : {}),
-  });
-  await source.close();
+  const source = createStorageSource(createFsStorage(opts.dir), new Map(verifier.databases.map((d) => [d.name, d.client])), opts.nosumdb);
+  try {
+    return await exportBundle({
+      inputs: opts.modules.map((name) => ({ kind: 'module', name })),
+      source,
+      databases: [{ name: opts.sumdb.name, vkey: opts.sumdb.vkey }],
+      out: opts.out,
+      tempDir: opts.tempDir,
+      ...(opts.since ? { since: opts.since } : {}),
+    });
+  } finally {
+    await source.close();
+  }
+}
+
+/** exportSmallReport that asserts the export succeeded. */
+export async function exportSmall(opts: SmallExport): Promise<ExportReport> {
+  const report = await exportSmallReport(opts);
   assert.ok(report.ok, report.errors.join('\n'));
   return report;
 }
