@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildAndDownloadAll } from '../support/fixture-build.js';
+import { buildAndDownloadAll, directReference } from '../support/fixture-build.js';
 import type { ModgateProcess } from '../support/modgate-process.js';
 import { runProcess } from '../support/process-runner.js';
 import type { PrewarmReport } from '../../src/service/prewarm-run.js';
@@ -16,7 +16,7 @@ import { useTestStack } from '../support/test-stack.js';
 const BIN = fileURLToPath(new URL('../../bin/modgate', import.meta.url));
 
 const stack = useTestStack({ name: 'prewarm' });
-/** What the go command itself needs, from a run straight against the upstream. */
+/** What the go command itself needs, from a run straight against the upstream's module directory (shared: directReference). */
 let direct: { downloadAll: string[]; goSum: string; goSumZips: string[]; goSumMods: string[] };
 
 /** go build + go mod download -json all through goproxy in a fresh module cache. */
@@ -48,7 +48,8 @@ async function assertServedFromCache(modgate: ModgateProcess, name: string): Pro
 }
 
 stack.before(async () => {
-  const d = await goThrough(stack.upstream.url, 'direct');
+  const ref = await directReference({ fixture: stack.fixture, gosumdb: stack.sumdb.gosumdb, work: stack.work });
+  const d = { downloadAll: ref.modules.map((m) => `${m.Path}@${m.Version}`).sort(), goSum: ref.goSum };
   const lines = d.goSum.split('\n').filter((l) => l !== '').map((l) => l.split(' '));
   direct = {
     ...d,

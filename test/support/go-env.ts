@@ -23,6 +23,8 @@ export interface GoEnvOptions extends GoSettings {
   /**
    * Share one build cache (GOCACHE) across tests instead of a fresh one: compiled packages are
    * content-addressed, so this is safe and saves minutes; module downloads stay fresh regardless.
+   * Builds then run with -trimpath (added to GOFLAGS): without it a package's cache key includes
+   * its directory, which is in this environment's fresh module cache, so nothing would be reused.
    */
   sharedBuildCache?: boolean;
 }
@@ -65,7 +67,7 @@ export async function createGoEnv(opts: GoEnvOptions = {}): Promise<GoEnv> {
     GOTOOLCHAIN: 'local',
     GOTELEMETRY: 'off',
     CGO_ENABLED: '0',
-    GOFLAGS: opts.GOFLAGS ?? '-mod=mod -modcacherw',
+    GOFLAGS: `${opts.GOFLAGS ?? '-mod=mod -modcacherw'}${opts.sharedBuildCache === true ? ' -trimpath' : ''}`,
     GOPROXY: opts.GOPROXY ?? 'off',
   };
   for (const k of ['GOSUMDB', 'GONOSUMDB', 'GOPRIVATE', 'GONOPROXY', 'GOINSECURE'] as const) {
