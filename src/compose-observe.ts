@@ -10,6 +10,7 @@ import { createAuditLog, type AuditLog } from './observe/audit-log.js';
 import type { Storage } from './storage/storage.js';
 import type { Refusal, StorageFailure } from './cache/module-cache.js';
 import type { PrefetchOutcome } from './cache/prefetcher.js';
+import type { PolicyRefusal } from './policy/policy-cache.js';
 
 export interface Observation {
   readonly metrics: Metrics;
@@ -24,6 +25,9 @@ export interface Observation {
   readonly onBackgroundError: (err: unknown, what: string) => void;
   readonly onIdentityReload: (r: { tokens: number; issuers: number } | { error: Error }) => void;
   readonly onTlsReload: (err?: Error) => void;
+  /** A request for a version the policy refuses: counted; the first in a while logged and recorded as a policy_refusal event. */
+  readonly onPolicyRefusal: (r: PolicyRefusal) => void;
+  readonly onPolicyReload: (err?: Error) => void;
 }
 
 export interface ObservationDeps {
@@ -72,6 +76,18 @@ export function createObservation(config: Config, logger: Logger, deps: Observat
     onIdentityReload(r) {
       if ('error' in r) logger.error({ err: r.error.message }, 'identity file not reloaded: the previous identities stay in force');
       else logger.info(r, 'identities reloaded');
+    },
+    onPolicyRefusal(r) {
+      metrics.policyRefusals.inc({ rule: r.rule, mode: r.mode });
+      if (!r.first) return;
+      const what = r.mode === 'dry-run' ? 'would be refused (dry-run: served)' : 'refused';
+      events.record('policy_refusal', `${r.path}@${r.version} ${what} by the version policy (${r.rule}): ${r.reason}`, {
+        module: r.path, version: r.version, rule: r.rule, mode: r.mode,
+      }).catch(() => undefined);
+    },
+    onPolicyReload(err) {
+      if (err) logger.error({ err: err.message }, 'version policy not reloaded: the previous policy stays in force');
+      else logger.info({ file: config.policy }, 'version policy reloaded');
     },
     onTlsReload(err) {
       if (err) logger.error({ err: err.message }, 'TLS certificate not reloaded: the previous one stays in force');

@@ -24,6 +24,8 @@ import { startMetricsServer } from './http/metrics-server.js';
 import { readTlsPair, watchTlsPair } from './http/tls-context.js';
 import { listenAt } from './http/listen-url.js';
 import type { Server as TlsServer } from 'node:tls';
+import { createVersionPolicy, type VersionPolicyService } from './policy/policy-cache.js';
+import { watchPolicyFile } from './policy/policy-file.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -34,7 +36,7 @@ export interface RunningServer {
   readonly storage: string;
   /** Where /metrics is served when --metrics-listen gives it its own listener. */
   readonly metricsUrl?: string;
-  /** Re-reads the identity file (SIGHUP). */
+  /** Re-reads the identity and policy files (SIGHUP). */
   reload(): Promise<void>;
   /** Stops accepting, lets in-flight requests finish for up to graceMs, then aborts fills. */
   close(graceMs: number): Promise<void>;
@@ -66,6 +68,18 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   const own = createOwnSumdb(config, { storage, coordinator: scale.coordinator, events, metrics, logger, nosumdb });
   const expected = verification.expected ?? (() => Promise.resolve({}));
   const settings = cacheSettings(config);
+  // The version policy reads its inputs through the cache it is applied to (created just below).
+  const policyFile = config.policy === '' ? undefined : await watchPolicyFile(config.policy, (p) => {
+    policy?.replace(p);
+    observe.onPolicyReload();
+  }, observe.onPolicyReload);
+  const policy: VersionPolicyService | undefined = policyFile && createVersionPolicy({
+    policy: policyFile.policy,
+    dryRun: config.policyDryRun,
+    source: () => cache,
+    rememberMs: settings.listTtlMs,
+    onRefusal: observe.onPolicyRefusal,
+  });
   const cache = createModuleCache({
     ...settings,
     ...(settings.prefetch ? { prefetch: { ...settings.prefetch, onOutcome: observe.onPrefetch } } : {}),
@@ -76,6 +90,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     coordinator: scale.coordinator,
     freshness: scale.freshness,
     accessTimes,
+    ...(policy ? { admit: (path: string, version: string) => policy.admit(path, version) } : {}),
     onStorageFailure,
     onRefusal: observe.onRefusal,
     onBackgroundError: observe.onBackgroundError,
@@ -106,7 +121,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   const app = await createProxyServer({
     ...(tlsFiles ? { tls: await readTlsPair(tlsFiles) } : {}),
     access,
-    cache,
+    cache: policy ? policy.wrap(cache) : cache,
     logger,
     pathPrefix: config.pathPrefix,
     shortMaxAge: config.listTtlSeconds,
@@ -139,7 +154,10 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     url,
     storage: storage.description,
     ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
-    reload: () => auth.reload(),
+    reload: async () => {
+      await auth.reload();
+      await policyFile?.reload();
+    },
     async close(graceMs) {
       const timer = setTimeout(() => cache.abort('server shutting down'), graceMs);
       try {
@@ -147,6 +165,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
         await metricsServer?.app.close();
       } finally {
         auth.close();
+        policyFile?.close();
         tlsWatch?.close();
         await observe.audit.close();
         clearTimeout(timer);

@@ -1,15 +1,15 @@
 // The identity file (--identities FILE, JSON): named static tokens stored as hashes, and the JWT
 // issuers (OIDC providers, CI systems) whose tokens are accepted, with rules mapping claims to
 // module patterns and scopes. Parsed and checked here; docs/access-control.md shows the format.
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ModgateError } from '../errors/modgate-error.js';
+import { parseJsonFile, readSettingFile } from '../config/json-file.js';
 import { parseTokenHash } from './token-hash.js';
 import type { Scope } from './identity.js';
+import { patternList } from '../config/pattern-list.js';
 
 const scopes = z.array(z.enum(['read', 'admin'])).min(1).default(['read']);
 /** GOPRIVATE-style patterns: an array or one comma-separated string; absent = every module. */
-const modules = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : v.split(',')).map((p) => p.trim()).filter((p) => p !== '').join(','));
+const modules = patternList;
 
 const tokenEntry = z
   .object({
@@ -80,26 +80,9 @@ export interface TokenEntry {
 
 /** Parses the file's text; throws CONFIG_INVALID naming the file and every problem (never a token). */
 export function parseIdentityFile(text: string, file: string): IdentityFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ModgateError('CONFIG_INVALID', `${file}: not JSON (${(err as Error).message})`, { hint: 'see docs/access-control.md for the format' });
-  }
-  const r = identityFile.safeParse(json);
-  if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || 'file'}: ${i.message}`).join('; ');
-    throw new ModgateError('CONFIG_INVALID', `${file}: ${issues}`, { hint: 'see docs/access-control.md for the format' });
-  }
-  return r.data;
+  return parseJsonFile(identityFile, text, file, 'docs/access-control.md');
 }
 
 export async function loadIdentityFile(file: string): Promise<IdentityFile> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ModgateError('CONFIG_INVALID', `cannot read the identity file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseIdentityFile(text, file);
+  return parseIdentityFile(await readSettingFile(file, 'identity file'), file);
 }

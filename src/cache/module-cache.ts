@@ -65,6 +65,11 @@ export interface ModuleCacheOptions {
   readonly onStorageFailure?: (f: StorageFailure) => void;
   /** Called when an upstream's bytes are refused by a check (for events, metrics, upstream health). */
   readonly onRefusal?: (r: Refusal) => void;
+  /**
+   * Whether a version may be fetched into the cache (the version policy): throws to refuse. Asked
+   * before a zip is fetched (for clients and prefetch alike); .info and .mod are not asked.
+   */
+  readonly admit?: (path: string, version: string) => Promise<void>;
   readonly listTtlMs: number;
   /** How long past its TTL a list may be served while it is revalidated in the background. */
   readonly staleWhileRevalidateMs: number;
@@ -399,6 +404,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     return coordinator.run(key, async () => {
       const again = await storage.stat(key);
       if (again) return stat(again, 'hit', 'cache');
+      await opts.admit?.(path, version);
       // A version is complete only with its .info and .mod: they are fetched alongside the zip
       // (no-ops when cached), and the zip is checked only once both are stored (the recording gate
       // reads the stored .mod) and made visible after that. If either fails, so does the zip fill.

@@ -5,7 +5,8 @@ import { ModgateError } from '../errors/modgate-error.js';
 import { escapePath, unescapeVersion } from '../module/escape.js';
 import { parseGoMod } from '../module/go-mod.js';
 import { isPseudoVersion } from '../module/pseudo.js';
-import { compare, isPrerelease, sortVersions } from '../module/semver.js';
+import { sortVersions } from '../module/semver.js';
+import { newestVersion, retractionOf } from '../module/retractions.js';
 import { isCanonical } from '../module/version.js';
 import type { Storage } from '../storage/storage.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -43,9 +44,7 @@ async function storedVersions(storage: Storage, path: string): Promise<string[]>
 
 /** Retraction intervals of the module's highest stored version's go.mod (as the go command reads them). */
 async function retractions(storage: Storage, path: string, versions: readonly string[]): Promise<ReadonlyArray<{ low: string; high: string }>> {
-  const tagged = versions.filter((v) => !isPseudoVersion(v));
-  const releases = tagged.filter((v) => !isPrerelease(v));
-  const newest = releases.at(-1) ?? tagged.at(-1) ?? versions.at(-1);
+  const newest = newestVersion(versions);
   if (newest === undefined) return [];
   const mod = await storage.get(versionKey(path, newest, 'mod'));
   if (!mod) return [];
@@ -58,14 +57,9 @@ async function retractions(storage: Storage, path: string, versions: readonly st
 
 /** The version @latest names: the highest release, else prerelease, else pseudo-version, not retracted. */
 export function pickLatest(versions: readonly string[], retracted: ReadonlyArray<{ low: string; high: string }>): string | undefined {
-  const isRetracted = (v: string): boolean => retracted.some((r) => compare(r.low, v) <= 0 && compare(v, r.high) <= 0);
-  const ok = versions.filter((v) => !isRetracted(v));
-  const pick = (list: readonly string[]): string | undefined => {
-    const tagged = list.filter((v) => !isPseudoVersion(v));
-    return tagged.filter((v) => !isPrerelease(v)).at(-1) ?? tagged.at(-1) ?? list.at(-1);
-  };
+  const ok = versions.filter((v) => retractionOf(retracted, v) === undefined);
   // Everything retracted: the go command still resolves @latest to the highest version.
-  return pick(ok) ?? pick(versions);
+  return newestVersion(ok) ?? newestVersion(versions);
 }
 
 /** An Upstream over storage for offline operation. */

@@ -46,6 +46,8 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
   deny: 'module path patterns refused with 403',
   adminTokens: 'admin API bearer tokens, comma-separated (none = admin API off)',
   identities: 'identity file (JSON): named hashed tokens, JWT issuers and claim rules; re-read on SIGHUP and change (docs/access-control.md)',
+  policy: 'version policy file (JSON): denied ranges, cool-down, retracted versions, allow lists; re-read on SIGHUP and change (docs/version-policy.md)',
+  policyDryRun: 'report what the version policy would refuse (log, event, metric mode="dry-run") and admit it',
   metricsToken: 'token accepted on /metrics besides admin identities (Bearer)',
   metricsListen: 'HOST:PORT serving /metrics instead of --listen (empty = on --listen)',
   tlsCert: 'PEM certificate file for HTTPS (HTTP/2 and HTTP/1.1) to clients, with --tls-key; reloaded on change',

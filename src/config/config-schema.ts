@@ -126,6 +126,14 @@ export const configSchema = z
      * Set = every route but /healthz and /readyz needs credentials.
      */
     identities: z.string().default(''),
+    /**
+     * Version policy file (JSON): denied version ranges per module pattern, a cool-down for new
+     * versions, refusal of retracted versions, allow lists (docs/version-policy.md). Re-read on
+     * SIGHUP and on change. '' = every version admitted.
+     */
+    policy: z.string().default(''),
+    /** Apply the version policy in dry-run: report what it would refuse (log, event, metric) and admit it. */
+    policyDryRun: z.boolean().default(false),
     /** Token accepted on /metrics (Bearer, for Prometheus) besides admin identities; '' = none. */
     metricsToken: z.string().default(''),
     /** Serve /metrics on this HOST:PORT only (not on --listen); '' = on --listen. */

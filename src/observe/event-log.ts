@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Storage } from '../storage/storage.js';
 import { isStorageFailure } from '../storage/storage-errors.js';
 
-export type EventType = 'pollution' | 'sumdb_fork' | 'pin_mismatch' | 'record_mismatch' | 'purge' | 'gc' | 'auth_failure' | 'sumdb_off' | 'storage_error' | 'import';
+export type EventType = 'pollution' | 'sumdb_fork' | 'pin_mismatch' | 'record_mismatch' | 'purge' | 'gc' | 'auth_failure' | 'sumdb_off' | 'storage_error' | 'import' | 'policy_refusal';
 
 export interface ModgateEvent {
   readonly id: string;

@@ -22,6 +22,7 @@ export interface Metrics {
   readonly cacheObjects: Gauge<'kind'>;
   readonly cacheBytes: Gauge;
   readonly storageErrors: Counter<'op' | 'code'>;
+  readonly policyRefusals: Counter<'rule' | 'mode'>;
 }
 
 export interface MetricsOptions {
@@ -98,6 +99,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
         if (c) this.set(c.bytes);
       },
     }),
+    policyRefusals: new Counter({ name: 'modgate_policy_refusals_total', help: 'Requests for versions the version policy refuses, by rule and mode (enforce: refused with 403; dry-run: served)', labelNames: ['rule', 'mode'], registers }),
     storageErrors: new Counter({ name: 'modgate_storage_errors_total', help: 'Store operations that failed (the file was served uncached) by op and errno code', labelNames: ['op', 'code'], registers }),
   };
 }

@@ -90,6 +90,9 @@ stack.before(async () => {
   const bin = join(stack.work, 'bin');
   await Promise.all([mkdir(etcDir), mkdir(stateDir), mkdir(bin)]);
   await writeFile(join(etcDir, 'token'), `${ADMIN_TOKEN}\n`);
+  // /etc/modgate/policy.json is the policy file docs/version-policy.md shows.
+  const policyDoc = await readFile(join(REPO, 'docs', 'version-policy.md'), 'utf8');
+  await writeFile(join(etcDir, 'policy.json'), /```json\n([\s\S]*?)```/.exec(policyDoc)![1]!);
   await mkdir(join(etcDir, 'tls'));
   const cert = await runProcess('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(etcDir, 'tls', 'key.pem'), '-out', join(etcDir, 'tls', 'cert.pem')], { timeoutMs: 60_000 });

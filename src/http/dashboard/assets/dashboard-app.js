@@ -193,7 +193,7 @@ async function loadRequests() {
   }
 }
 
-const EVENT_TONE = { pollution: 'bad', sumdb_fork: 'bad', pin_mismatch: 'bad', auth_failure: 'warn' };
+const EVENT_TONE = { pollution: 'bad', sumdb_fork: 'bad', pin_mismatch: 'bad', auth_failure: 'warn', policy_refusal: 'warn' };
 
 async function loadEvents() {
   const table = $('events-table');
