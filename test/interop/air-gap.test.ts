@@ -103,6 +103,11 @@ before(async () => {
   await exportCli([join(fixture.appDir, 'go.mod'), join(privateApp, 'go.mod'), '-o', b1], connected.url);
   b1Manifest = JSON.parse(await readFile(`${b1}.manifest.json`, 'utf8')) as BundleManifest;
   assert.deepEqual(b1Manifest.sumdb.map((t) => t.name).sort(), [OWN, sumdb.name].sort());
+  // The own database's record of the private module, its tiles and its signed head are in it.
+  const names = b1Manifest.files.map((f) => f.name);
+  assert.ok(names.includes(`cache/download/sumdb/${OWN}/lookup/${PRIVATE}@v1.0.0`), 'the own record of the private module');
+  assert.ok(names.some((n) => n.startsWith(`cache/download/sumdb/${OWN}/tile/8/`)), 'the own database\'s tiles');
+  assert.ok(!names.some((n) => n.startsWith(`cache/download/sumdb/${sumdb.name}/lookup/${PRIVATE}@`)), 'no public record of the private module');
   assert.deepEqual(sumdb.requests.filter((p) => p.includes('secret')), [], 'the private path never reached the public database');
   const first = await importCli(b1, offDir);
   assert.equal(first.code, 0, JSON.stringify(first.report.problems, null, 2));
