@@ -31,7 +31,7 @@ export function serverRoutes(p: RouteParts): Array<(app: FastifyInstance) => voi
   const { pathPrefix } = p;
   return [
     ...(p.own ? [p.own.routes({ cache: p.cache, access: p.access, expected: p.expected })] : []),
-    sumdbRoutes({ pathPrefix, databases: p.verification.databases, nosumdb: p.nosumdb }),
+    sumdbRoutes({ pathPrefix, databases: p.verification.databases, nosumdb: p.nosumdb, access: p.access }),
     adminRoutes({ pathPrefix, events: p.observe.events, audit: p.observe.audit, ops: p.ops }),
     apiRoutes({ pathPrefix, ops: p.ops, access: p.access }),
     // Usage lines left empty: the page shows the ones /api/overview computes for the address it was reached at.

@@ -14,6 +14,8 @@ import { pino } from 'pino';
 import { createProxyServer } from '../http/proxy-server.js';
 import { apiRoutes } from '../http/api-routes.js';
 import { adminRoutes } from '../http/admin-routes.js';
+import { sumdbRoutes } from '../http/sumdb-routes.js';
+import type { SumdbHandle } from '../cache/verifying-gate.js';
 import { createAccessPolicy } from '../http/access-policy.js';
 import { createAuthenticator, type Authenticator } from './authenticator.js';
 import { hashToken } from './token-hash.js';
@@ -96,11 +98,13 @@ before(async () => {
     listTtlMs: 1000, staleWhileRevalidateMs: 1000, negativeTtlMs: 1000, queryTtlMs: 1000,
   });
   const access = createAccessPolicy({ auth, events, allow: '', deny: '', metricsToken: 'scrape' });
+  // A checksum database proxied at /sumdb/sum.example.test/ whose lookups answer a fixed record.
+  const sumdb = { name: 'sum.example.test', client: { rawLookup: async (p: string, v: string) => `1\n${p} ${v} h1:x=\n` } } as unknown as SumdbHandle;
   const ops = { stats: { recent: () => [{ module: 'example.com/app', path: '/example.com/app/@v/list' }, { module: 'example.com/secret', path: '/example.com/secret/@v/list' }] } } as unknown as Operations;
   app = await createProxyServer({
     cache, logger: pino({ level: 'silent' }), pathPrefix: '', shortMaxAge: 60, negativeMaxAge: 60, readiness: [], access,
     metrics: (await import('../observe/metrics.js')).createMetrics({ singleflightJoins: () => 0 }),
-    plugins: [apiRoutes({ pathPrefix: '', ops, access }), adminRoutes({ pathPrefix: '', events })],
+    plugins: [apiRoutes({ pathPrefix: '', ops, access }), adminRoutes({ pathPrefix: '', events }), sumdbRoutes({ pathPrefix: '', databases: [sumdb], nosumdb: '', access })],
   });
 });
 
@@ -137,6 +141,13 @@ test('static tokens: scopes and module patterns decide, every refusal says why',
   assert.equal((await get('/example.com/other/@v/list', 'legacy')).statusCode, 404);
   const basic = `Basic ${Buffer.from('me:tok-app').toString('base64')}`;
   assert.equal((await app.inject({ url: '/example.com/app/@v/list', headers: { authorization: basic } })).statusCode, 404);
+  // The checksum database proxy applies the identity's module patterns to lookups too.
+  const lookup = await get('/sumdb/sum.example.test/lookup/example.com/app@v1.0.0', 'tok-app');
+  assert.equal(lookup.statusCode, 200, lookup.body);
+  const hidden = await get('/sumdb/sum.example.test/lookup/example.com/other@v1.0.0', 'tok-app');
+  assert.equal(hidden.statusCode, 403);
+  assert.match(hidden.body, /example\.com\/other: ci-app may not read this module/);
+  assert.equal((await get('/sumdb/sum.example.test/lookup/example.com/other@v1.0.0', 'legacy')).statusCode, 200);
   // Admin needs the admin scope; read tokens are refused with the scope named.
   const notAdmin = await get('/admin/events', 'tok-app');
   assert.equal(notAdmin.statusCode, 403);

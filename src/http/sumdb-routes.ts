@@ -1,6 +1,7 @@
 // The checksum database proxy: /sumdb/<name>/supported, /lookup/<m>@<v>, /tile/..., /latest for
 // configured databases, served from modgate's verified cache (so clients behind a firewall keep
-// GOSUMDB on). Lookups of paths matching the private/nosumdb patterns are never forwarded.
+// GOSUMDB on). Lookups of paths matching the private/nosumdb patterns are never forwarded; a lookup
+// of a module the caller may not read is refused (403) like the module routes.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ModgateError } from '../errors/modgate-error.js';
 import { unescapePath, unescapeVersion } from '../module/escape.js';
@@ -8,11 +9,14 @@ import { matchPrefixPatterns } from '../module/patterns.js';
 import { checkVersion } from '../module/version.js';
 import { parseTilePath } from '../sumdb/tlog-tile.js';
 import type { SumdbHandle } from '../cache/verifying-gate.js';
+import type { AccessPolicy } from './access-policy.js';
 
 export interface SumdbRoutesOptions {
   readonly pathPrefix: string;
   readonly databases: readonly SumdbHandle[];
   readonly nosumdb: string;
+  /** Module permissions of the caller (the module routes' check); default: every module. */
+  readonly access?: AccessPolicy;
 }
 
 /** A request under /sumdb/: the database it names and what it asks of it. */
@@ -48,6 +52,7 @@ export function sumdbRoutes(opts: SumdbRoutesOptions) {
         const { path, version } = parseLookup(rest.slice('lookup/'.length));
         req.flow.module = path;
         req.flow.version = version;
+        opts.access?.checkModule(req.identity, path);
         if (matchPrefixPatterns(opts.nosumdb, path)) {
           throw new ModgateError('NOT_FOUND', `${path} is private here: its lookups are not forwarded to ${db.name}`, {
             hint: 'set GONOSUMDB/GOPRIVATE for this path on the client',
