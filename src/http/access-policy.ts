@@ -29,7 +29,7 @@ declare module 'fastify' {
 }
 
 /** What the checks read of a request (fastify's, or the fast path's node:http request). */
-export type RequestInfo = Pick<FastifyRequest, 'headers' | 'url' | 'ip' | 'raw'>;
+export type RequestInfo = Pick<FastifyRequest, 'headers' | 'url' | 'ip'> & Partial<Pick<FastifyRequest, 'raw'>>;
 
 export interface AccessPolicy {
   /** Credentials are required on `read` routes (client tokens or an identity file configured). */

@@ -3,8 +3,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { Http2ServerRequest } from 'node:http2';
 
-export function clientAddress(req: Pick<FastifyRequest, 'ip' | 'raw'>): string {
+export function clientAddress(req: Pick<FastifyRequest, 'ip'> & Partial<Pick<FastifyRequest, 'raw'>>): string {
   if (req.ip) return req.ip;
-  const raw = req.raw as unknown as Partial<Http2ServerRequest>;
-  return raw.stream?.session?.socket?.remoteAddress ?? 'unknown';
+  const raw = req.raw as unknown as Partial<Http2ServerRequest> | undefined;
+  return raw?.stream?.session?.socket?.remoteAddress ?? 'unknown';
 }

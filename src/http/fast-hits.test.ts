@@ -5,94 +5,24 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { createProxyServer, type ReadinessCheck } from './proxy-server.js';
-import { createAccessPolicy } from './access-policy.js';
-import { createAuthenticator } from '../auth/authenticator.js';
-import { createEventLog, type EventLog } from '../observe/event-log.js';
-import { createMemoryStorage } from '../storage/memory-storage.js';
-import { createMetrics, type Metrics } from '../observe/metrics.js';
-import { addVersion, cacheOver } from '../testing/proxy-fixture.js';
-
-interface Side {
-  app: FastifyInstance;
-  port: number;
-  lines: Array<Record<string, unknown>>;
-  metrics: Metrics;
-  events: EventLog;
-  fastAnswers: number;
-}
+import type { EventLog } from '../observe/event-log.js';
+import type { Metrics } from '../observe/metrics.js';
+import { cacheOver } from '../testing/proxy-fixture.js';
+import { AUTH, TOKEN, SMALL, ZIP, headerOf, hitFixture, raw, side, type Side } from '../testing/hit-servers.js';
 
 let dir: string;
 let fast: Side;
 let general: Side;
-const TOKEN = 's3cret';
-const AUTH = `authorization: Bearer ${TOKEN}`;
-
-async function side(cache: ReturnType<typeof cacheOver>['cache'], fastPath: boolean, readiness: ReadinessCheck[] = []): Promise<Side> {
-  const out = new PassThrough();
-  const lines: Array<Record<string, unknown>> = [];
-  let pending = '';
-  out.on('data', (c: Buffer) => {
-    pending += c.toString();
-    let nl;
-    while ((nl = pending.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(pending.slice(0, nl)) as Record<string, unknown>);
-      pending = pending.slice(nl + 1);
-    }
-  });
-  const events = createEventLog(createMemoryStorage());
-  const metrics = createMetrics({ processMetrics: false });
-  const s: Partial<Side> = { lines, metrics, events, fastAnswers: 0 };
-  const app = await createProxyServer({
-    cache,
-    logger: pino({ level: 'info', base: null }, out),
-    pathPrefix: '',
-    shortMaxAge: 60,
-    negativeMaxAge: 60,
-    readiness,
-    metrics,
-    access: createAccessPolicy({ auth: await createAuthenticator({ clientTokens: [TOKEN], adminTokens: [], identitiesFile: '' }), events, allow: '', deny: 'example.com/denied', metricsToken: '' }),
-    fastPath,
-    onFastAnswer: () => s.fastAnswers!++,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return Object.assign(s, { app, port: (app.server.address() as AddressInfo).port }) as Side;
-}
-
-/** The raw bytes of one answer (HTTP/1.1, Connection: close), with the Date header's value blanked. */
-function raw(port: number, method: string, url: string, headers: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(port, '127.0.0.1');
-    const chunks: Buffer[] = [];
-    sock.on('data', (c) => chunks.push(c));
-    sock.on('error', reject);
-    sock.on('end', () => resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\ndate: [^\r]*/i, '\r\ndate: -')));
-    sock.write(`${method} ${url} HTTP/1.1\r\nhost: x\r\n${headers.map((h) => `${h}\r\n`).join('')}connection: close\r\n\r\n`);
-  });
-}
-
-const headerOf = (answer: string, name: string): string => new RegExp(`\\r\\n${name}: ([^\\r]*)`, 'i').exec(answer)?.[1] ?? '';
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'modgate-fast-'));
-  const up = join(dir, 'upstream');
-  await addVersion(up, 'example.com/hello', 'v1.0.0', { 'go.mod': 'module example.com/hello\n\ngo 1.20\n', 'hello.go': 'package hello\n' });
-  await addVersion(up, 'github.com/Azure/go-x', 'v0.1.0-RC1', { 'x.go': 'package x\n' });
-  await addVersion(up, 'example.com/denied', 'v1.0.0', { 'd.go': 'package d\n' });
-  await writeFile(join(up, 'example.com/hello/@v/list'), 'v1.0.0\n');
-  await writeFile(join(up, 'example.com/hello/@latest'), JSON.stringify({ Version: 'v1.0.0', Time: '2024-01-02T03:04:05Z' }));
-  await writeFile(join(up, 'example.com/hello/@v/main.info'), JSON.stringify({ Version: 'v1.0.1-0.20240102030405-abcdefabcdef', Time: '2024-01-02T03:04:05Z' }));
-  const { cache } = cacheOver(up, join(dir, 'cache'));
+  const f = await hitFixture();
+  dir = f.dir;
   // One cache behind both servers: the general path fills it, then both answer from it.
-  fast = await side(cache, true);
-  general = await side(cache, false);
+  // (The node:http writer of the fast path; raw-front.test.ts tests the raw front's.)
+  fast = await side(f.cache, 'node');
+  general = await side(f.cache, 'general');
 });
 
 after(async () => {
@@ -100,17 +30,6 @@ after(async () => {
   await general.app.close();
   await rm(dir, { recursive: true, force: true });
 });
-
-const SMALL = [
-  '/example.com/hello/@v/list',
-  '/example.com/hello/@v/v1.0.0.info',
-  '/example.com/hello/@v/v1.0.0.mod',
-  '/example.com/hello/@latest',
-  '/example.com/hello/@v/main.info',
-  '/github.com/!azure/go-x/@v/v0.1.0-!r!c1.info',
-  '/github.com/%21azure/go-x/@v/v0.1.0-%21r%21c1.mod?x=1',
-];
-const ZIP = '/example.com/hello/@v/v1.0.0.zip';
 
 test('hits: the fast path answers small files byte-identically to the general path (200, HEAD, 304 by ETag and by date), with the same log lines and metrics', async () => {
   for (const url of [...SMALL, ZIP]) assert.match(await raw(general.port, 'GET', url, [AUTH]), /^HTTP\/1\.1 200 /, url);
@@ -193,7 +112,7 @@ async function closingWithBusyConnection() {
   const held = new Promise<void>((r) => (release = r));
   let entered = false;
   const { cache } = cacheOver(join(dir, 'upstream'), join(dir, 'cache'));
-  const s = await side(cache, true, [{ name: 'held', check: () => ((entered = true), held) }]);
+  const s = await side(cache, 'raw', [{ name: 'held', check: () => ((entered = true), held) }]);
   let received = 0;
   s.app.server.on('request', () => received++);
   const sock = connect(s.port, '127.0.0.1');

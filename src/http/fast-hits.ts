@@ -1,11 +1,13 @@
-// The hit fast path: a node:http handler in front of fastify that answers GET/HEAD of small files
-// the cache already holds in memory (.info, .mod, @v/list, @latest, resolved queries) with a
-// ready-made answer per cached object (headers built once, body in the same write), and hands every
-// other request to fastify untouched: misses, zips, ranges, errors, admin, api, dashboard, sumdb.
-// It asks the same functions the general route asks, in the same order (path parsing, the client
-// token check, the module allow/deny check, the cache's memory step), sends the same headers
-// (objectHeaders, notModified from send-object.ts) and records the same flow line and metrics.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+// The hit fast path: answers GET/HEAD of small files the cache already holds in memory (.info,
+// .mod, @v/list, @latest, resolved queries) with a ready-made answer per cached object (headers
+// built once, body in the same write), before fastify, and leaves every other request to fastify
+// untouched: misses, zips, ranges, errors, admin, api, dashboard, sumdb. It asks the same functions
+// the general route asks, in the same order (path parsing, the client token check, the module
+// allow/deny check, the cache's memory step), sends the same headers (objectHeaders, notModified
+// from send-object.ts) and records the same flow line and metrics. Two writers use it: a node:http
+// handler (`handle`) and the raw front (raw-front.ts, `ask`), which writes the answer's bytes itself.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { CachedObject, ModuleCache, MemoryQuery } from '../cache/module-cache.js';
 import type { AccessPolicy, RequestInfo } from './access-policy.js';
 import { ANONYMOUS, type Identity } from '../auth/identity.js';
@@ -24,11 +26,16 @@ export interface FastHitsOptions {
   readonly nextId: () => string;
 }
 
-/** Answers the request (true), or leaves it untouched for fastify (false); async only when credentials are checked. */
-export type FastHits = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+/** What a hit's answer is made of: the request as received, whichever server read it. */
+export interface HitRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Pick<IncomingHttpHeaders, 'authorization' | 'if-none-match' | 'if-modified-since'>;
+  readonly ip: string;
+}
 
 /** The ready-made answers with one object: 200 and 304 header lists (flat name, value, ...). */
-interface Prepared {
+export interface Prepared {
   readonly ok: string[];
   readonly notModified: string[];
   readonly headNotModified: string[];
@@ -37,17 +44,55 @@ interface Prepared {
   readonly lastModified: string;
 }
 
-/** The identity of one request (read routes), made once whichever path asks (a refusal is recorded once). */
-const clientChecks = new WeakMap<IncomingMessage, Promise<Identity>>();
+/** A hit to answer: write `headers` (and `body` when defined) with `status`, then call `done`. */
+export interface Hit {
+  readonly status: 200 | 304;
+  readonly prepared: Prepared;
+  readonly headers: string[];
+  readonly body: Buffer | undefined;
+  /** Records the flow line and metrics (once the answer was handed to the socket). */
+  done(): void;
+}
 
-export function identifyOnce(access: AccessPolicy, raw: IncomingMessage, info: RequestInfo): Promise<Identity> {
-  let p = clientChecks.get(raw);
+export interface FastHits {
+  /** node:http: answers the request (true), or leaves it untouched for fastify (false); async only when credentials are checked. */
+  handle(req: IncomingMessage, res: ServerResponse): boolean | Promise<boolean>;
+  /**
+   * The hit `r` is (undefined: not one, hand the request over); a promise while credentials are
+   * checked. `key` stands for the request in the one-identity-check-per-request bookkeeping
+   * (passIdentity hands it on with the connection).
+   */
+  ask(r: HitRequest, key: object): Hit | undefined | Promise<Hit | undefined>;
+}
+
+/** The identity of one request (read routes), made once whichever path asks (a refusal is recorded once). */
+const clientChecks = new WeakMap<object, Promise<Identity>>();
+/** Identity checks of the first request of a connection the raw front handed to node:http. */
+const handedChecks = new WeakMap<Socket, Promise<Identity>>();
+
+/** The identity check for `key` (made once; the one handed on with `socket` when there is one). */
+function checkOnce(access: AccessPolicy, key: object, info: RequestInfo, socket?: Socket): Promise<Identity> {
+  let p = clientChecks.get(key);
   if (p === undefined) {
-    p = access.identify(info, 'read');
-    p.catch(() => undefined); // the path that answers reports it
-    clientChecks.set(raw, p);
+    p = socket && handedChecks.get(socket);
+    if (p !== undefined) handedChecks.delete(socket!);
+    else {
+      p = access.identify(info, 'read');
+      p.catch(() => undefined); // the path that answers reports it
+    }
+    clientChecks.set(key, p);
   }
   return p;
+}
+
+export function identifyOnce(access: AccessPolicy, raw: IncomingMessage, info: RequestInfo): Promise<Identity> {
+  return checkOnce(access, raw, info, raw.socket);
+}
+
+/** The identity check made for `key` (if any) becomes that of the next request node:http reads on `socket`. */
+export function passIdentity(key: object, socket: Socket): void {
+  const p = clientChecks.get(key);
+  if (p !== undefined) handedChecks.set(socket, p);
 }
 
 export function createFastHits(opts: FastHitsOptions): FastHits {
@@ -66,57 +111,75 @@ export function createFastHits(opts: FastHitsOptions): FastHits {
     return p;
   };
 
-  /** The answer from memory, or false to hand the request over. */
-  const answer = (req: IncomingMessage, res: ServerResponse, start: number, q: MemoryQuery, id: Identity, ip: string): boolean => {
+  /** The answer from memory, or undefined to hand the request over. */
+  const answer = (r: HitRequest, start: number, q: MemoryQuery, id: Identity): Hit | undefined => {
     try {
       access?.checkModule(id, q.path);
     } catch {
-      return false; // fastify refuses it with the same check
+      return undefined; // fastify refuses it with the same check
     }
     const obj = cache.inMemory(q);
     const body = obj?.body;
-    if (obj === undefined || body === undefined) return false;
+    if (obj === undefined || body === undefined) return undefined;
     const p = prepare(q.kind, obj, body);
-    const head = req.method === 'HEAD';
-    let status = 200;
-    if (notModified(req.headers, p.etag, p.lastModified)) {
-      status = 304;
-      res.writeHead(304, head ? p.headNotModified : p.notModified);
-      res.end();
-    } else {
-      res.writeHead(200, p.ok);
-      if (head) res.end();
-      else res.end(p.body);
-    }
-    const flow: RequestFlow = { kind: q.kind, module: q.path, cache: obj.cache, source: obj.source, ip };
-    if (id !== ANONYMOUS) flow.identity = id.name;
-    if ('version' in q) flow.version = q.version;
-    record({ reqId: nextId(), method: req.method!, url: req.url!, flow, status, bytes: status === 200 ? body.length : 0, elapsedMs: performance.now() - start });
-    return true;
+    const head = r.method === 'HEAD';
+    const fresh304 = notModified(r.headers, p.etag, p.lastModified);
+    const status = fresh304 ? 304 : 200;
+    return {
+      status,
+      prepared: p,
+      headers: fresh304 ? (head ? p.headNotModified : p.notModified) : p.ok,
+      body: fresh304 || head ? undefined : p.body,
+      done() {
+        const flow: RequestFlow = { kind: q.kind, module: q.path, cache: obj.cache, source: obj.source, ip: r.ip };
+        if (id !== ANONYMOUS) flow.identity = id.name;
+        if ('version' in q) flow.version = q.version;
+        record({ reqId: nextId(), method: r.method, url: r.url, flow, status, bytes: status === 200 ? body.length : 0, elapsedMs: performance.now() - start });
+      },
+    };
   };
 
-  return (req, res) => {
-    const method = req.method;
-    if (method !== 'GET' && method !== 'HEAD') return false;
-    const url = req.url ?? '';
-    if (!url.startsWith(base)) return false;
+  const ask = (r: HitRequest, identify: () => Promise<Identity>): Hit | undefined | Promise<Hit | undefined> => {
+    const method = r.method;
+    if (method !== 'GET' && method !== 'HEAD') return undefined;
+    const url = r.url;
+    if (!url.startsWith(base)) return undefined;
     const start = performance.now();
     const qi = url.indexOf('?');
     let parsed: ProxyRequest | undefined;
     try {
       parsed = opts.parse(qi < 0 ? url.slice(base.length) : url.slice(base.length, qi));
     } catch {
-      return false; // fastify answers the 400 with its reason
+      return undefined; // fastify answers the 400 with its reason
     }
-    if (parsed === undefined || parsed.kind === 'zip') return false;
+    if (parsed === undefined || parsed.kind === 'zip') return undefined;
     const q = parsed;
-    const ip = req.socket.remoteAddress ?? 'unknown';
     // Open proxy, no credentials: anonymous at once (no promise on the hot path).
-    if (!access || (!access.required && req.headers.authorization === undefined)) return answer(req, res, start, q, ANONYMOUS, ip);
-    const info: RequestInfo = { headers: req.headers, ip, url, raw: req };
-    return identifyOnce(access, req, info).then(
-      (id) => answer(req, res, start, q, id, ip),
-      () => false,
+    if (!access || (!access.required && r.headers.authorization === undefined)) return answer(r, start, q, ANONYMOUS);
+    return identify().then(
+      (id) => answer(r, start, q, id),
+      () => undefined,
     );
+  };
+
+  const write = (res: ServerResponse, hit: Hit): true => {
+    res.writeHead(hit.status, hit.headers);
+    if (hit.body === undefined) res.end();
+    else res.end(hit.body);
+    hit.done();
+    return true;
+  };
+
+  return {
+    handle(req, res) {
+      const r: HitRequest = { method: req.method!, url: req.url ?? '', headers: req.headers, ip: req.socket.remoteAddress ?? 'unknown' };
+      const hit = ask(r, () => identifyOnce(access!, req, { headers: req.headers, ip: r.ip, url: r.url, raw: req }));
+      if (hit === undefined) return false;
+      if (!(hit instanceof Promise)) return write(res, hit);
+      return hit.then((h) => h !== undefined && write(res, h));
+    },
+    ask(r, key) {
+      return ask(r, () => checkOnce(access!, key, { headers: r.headers, ip: r.ip, url: r.url }));
+    },
   };
 }

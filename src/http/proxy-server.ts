@@ -21,6 +21,7 @@ import type { FlowEntry } from '../observe/request-stats.js';
 import { withFlowNotes } from '../observe/flow-scope.js';
 import { createFlowRecorder, createRequestIds, type FinishedRequest, type RequestFlow } from './request-flow.js';
 import { identifyOnce, createFastHits } from './fast-hits.js';
+import { installRawFront } from './raw-front.js';
 import { ANONYMOUS, type Identity } from '../auth/identity.js';
 import type { TlsPair } from './tls-context.js';
 import type { AuditRecord } from '../observe/audit-log.js';
@@ -67,8 +68,12 @@ export interface ProxyServerOptions {
   readonly plugins?: ReadonlyArray<(app: FastifyInstance) => void | Promise<void>>;
   /** Answer hits of small files in memory before fastify (fast-hits.ts); default true. */
   readonly fastPath?: boolean;
+  /** Read plain requests on the socket and answer those hits there (raw-front.ts); default true (with fastPath). */
+  readonly rawFront?: boolean;
   /** Called for each request the fast path answered (tests). */
   readonly onFastAnswer?: () => void;
+  /** Called for each request the raw front answered itself (tests). */
+  readonly onFrontAnswer?: () => void;
 }
 
 function plain(reply: FastifyReply, status: number, text: string): FastifyReply {
@@ -191,7 +196,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
           started.set(req, performance.now());
           return toFastify(req, res);
         }
-        const answered = fast?.(req, res) ?? false;
+        const answered = fast?.handle(req, res) ?? false;
         if (answered === false) handler(req, res);
         else if (answered !== true) {
           started.set(req, performance.now());
@@ -205,6 +210,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
       server.requestTimeout = o.requestTimeout;
       server.setTimeout(o.connectionTimeout);
       if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
+      if (fast && opts.rawFront !== false) installRawFront({ server, hits: fast, closing: () => closing, ...(opts.onFrontAnswer ? { onAnswer: opts.onFrontAnswer } : {}) });
       return server;
     },
   });
