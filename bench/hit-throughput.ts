@@ -15,6 +15,7 @@
 //        [--cpu-prof DIR (profile modgate; writes .cpuprofile files into DIR; see cpuprofile-summary.ts)]
 // Needs Debian packages nginx (or nginx-light), wrk and golang-go.
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { readdir, stat } from 'node:fs/promises';
 import { withScope, type BenchScope } from './support/bench-scope.js';
 import { startBenchModgate } from './support/bench-modgate.js';
@@ -27,6 +28,7 @@ import { flag, fmtBytes, fmtRatio, median, note, printRow } from './support/benc
 import { startFixtureServices } from './support/fixture-services.js';
 import { writeSyntheticModule } from './support/synthetic-module.js';
 import { processTree } from './support/rss-sampler.js';
+import { cpuSeconds } from './support/cpu-time.js';
 
 const rounds = flag('rounds', 3);
 const seconds = flag('seconds', 5);
@@ -50,9 +52,11 @@ interface Case {
 }
 
 type Who = 'modgate' | 'go' | 'nginx' | 'node';
+/** A wrk run with the server's CPU time per request over it. */
+type Run = WrkResult & { cpuUsPerReq: number };
 const value = (c: Case, r: WrkResult): number => (c.metric === 'req' ? r.reqPerSec : r.bytesPerSec);
-const show = (xs: WrkResult[]): string =>
-  `${median(xs.map((x) => x.reqPerSec)).toFixed(0)} req/s, ${fmtBytes(median(xs.map((x) => x.bytesPerSec)))}/s`;
+const show = (xs: Run[]): string =>
+  `${median(xs.map((x) => x.reqPerSec)).toFixed(0)} req/s, ${fmtBytes(median(xs.map((x) => x.bytesPerSec)))}/s, server CPU ${median(xs.map((x) => x.cpuUsPerReq)).toFixed(1)} µs/req`;
 
 /** Starts support/node-floor-server.mjs over root; it exits when our stdin pipe closes. */
 function startNodeFloor(scope: BenchScope, root: string): Promise<{ url: string; pid: number }> {
@@ -126,6 +130,13 @@ await withScope(async (scope) => {
   const floor = await startNodeFloor(scope, cacheDir);
   await pinTree(floor.pid);
   const urls: Record<Who, string> = { modgate: mg1.url, go: gofs.url, nginx: ngx.url, node: floor.url };
+  const pids: Record<Who, number> = { modgate: mg1.proc.pid!, go: gofs.pid, nginx: ngx.pid, node: floor.pid };
+  /** wrk against one server, with the server's CPU time over the run. */
+  const measure = async (pid: number, o: Parameters<typeof runWrk>[0]): Promise<Run> => {
+    const cpu0 = cpuSeconds(pid);
+    const res = await runWrk(o);
+    return { ...res, cpuUsPerReq: ((cpuSeconds(pid) - cpu0) * 1e6) / Math.max(1, res.requests) };
+  };
 
   // Same answer from every contender before measuring anything.
   for (const c of cases) {
@@ -138,16 +149,18 @@ await withScope(async (scope) => {
     }
   }
 
-  const results = new Map<string, Record<Who | 'modgate2', WrkResult[]>>(cases.map((c) => [c.key, { modgate: [], go: [], nginx: [], node: [], modgate2: [] }]));
+  const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
+  note(`load average before measuring: ${load()}`);
+  const results = new Map<string, Record<Who | 'modgate2', Run[]>>(cases.map((c) => [c.key, { modgate: [], go: [], nginx: [], node: [], modgate2: [] }]));
   const order: Who[] = ['modgate', 'go', 'nginx', 'node'];
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) {
       const turn = [...order.slice(r % order.length), ...order.slice(0, r % order.length)];
       for (const who of turn) {
-        const res = await runWrk({ url: urls[who], paths: c.paths, durationS: seconds, connections: c.connections, threads: 1, dir: work, ...(pin ? { cpus: WRK_CPU } : {}) });
+        const res = await measure(pids[who], { url: urls[who], paths: c.paths, durationS: seconds, connections: c.connections, threads: 1, dir: work, ...(pin ? { cpus: WRK_CPU } : {}) });
         if (res.errors > 0) throw new Error(`${who} ${c.name}: ${res.errors} wrk errors`);
         results.get(c.key)![who].push(res);
-        note(`round ${r + 1} ${c.name} ${who}: ${res.reqPerSec.toFixed(0)} req/s, ${fmtBytes(res.bytesPerSec)}/s`);
+        note(`round ${r + 1} ${c.name} ${who}: ${res.reqPerSec.toFixed(0)} req/s, ${fmtBytes(res.bytesPerSec)}/s, server CPU ${res.cpuUsPerReq.toFixed(1)} µs/req`);
       }
     }
   }
@@ -157,7 +170,7 @@ await withScope(async (scope) => {
   if (small2 && (workersFlag === 'both' || workersFlag === '2')) {
     const mg2 = await startMg(2);
     for (let r = 0; r < rounds; r++) {
-      const res = await runWrk({ url: mg2.url, paths: small2.paths, durationS: seconds, connections: small2.connections, threads: 1, dir: work });
+      const res = await measure(mg2.proc.pid!, { url: mg2.url, paths: small2.paths, durationS: seconds, connections: small2.connections, threads: 1, dir: work });
       if (res.errors > 0) throw new Error(`modgate --workers 2: ${res.errors} wrk errors`);
       results.get('small')!.modgate2.push(res);
       note(`round ${r + 1} ${small2.name} modgate --workers 2 (unpinned): ${res.reqPerSec.toFixed(0)} req/s`);
@@ -165,6 +178,7 @@ await withScope(async (scope) => {
     await mg2.stop();
   }
 
+  note(`load average after measuring: ${load()}`);
   for (const c of cases) {
     const res = results.get(c.key)!;
     const m = median(res.modgate.map((x) => value(c, x)));
@@ -172,7 +186,9 @@ await withScope(async (scope) => {
     const bench = `${c.name}, 1 process each, wrk -t1 -c${c.connections} ${seconds}s × ${rounds} rounds${pin ? ', servers on CPU 0, wrk on CPU 1' : ''}`;
     for (const [who, label, target] of [['go', 'Go net/http ServeContent', c.targets.go], ['nginx', 'nginx', c.targets.nginx]] as const) {
       const ratio = m / median(res[who].map((x) => value(c, x)));
-      printRow({ benchmark: `${bench}: vs ${label}`, modgate: show(res.modgate), baseline: `${label}: ${show(res[who])}`, ratio: `${fmtRatio(ratio)} ${unit}`, target: `≥ ${target}×`, met: ratio >= target ? 'yes' : 'no' });
+      // Per request, CPU: the ratio the two would reach each on a core of its own (contender CPU / modgate CPU).
+      const cpuRatio = median(res[who].map((x) => x.cpuUsPerReq)) / median(res.modgate.map((x) => x.cpuUsPerReq));
+      printRow({ benchmark: `${bench}: vs ${label}`, modgate: show(res.modgate), baseline: `${label}: ${show(res[who])}`, ratio: `${fmtRatio(ratio)} ${unit} (${fmtRatio(cpuRatio)} by server CPU per request)`, target: `≥ ${target}×`, met: ratio >= target ? 'yes' : 'no' });
     }
     const f = median(res.node.map((x) => value(c, x)));
     printRow({ benchmark: `${bench}: reference, plain node:http from memory`, modgate: show(res.modgate), baseline: `node:http: ${show(res.node)}`, ratio: `${fmtRatio(m / f)} ${unit}`, target: 'n/a', met: 'n/a' });
