@@ -11,6 +11,7 @@ import { createVerification } from './compose-verification.js';
 import { mirrorDirOf, routingFor } from './compose-routing.js';
 import { createObservation } from './compose-observe.js';
 import { serverRoutes } from './compose-routes.js';
+import { createPolicy } from './compose-policy.js';
 import { createModuleCache, type ModuleCache } from './cache/module-cache.js';
 import { createAccessTimes } from './cache/access-times.js';
 import { objectsByKind } from './cache/cache-inventory.js';
@@ -24,8 +25,6 @@ import { startMetricsServer } from './http/metrics-server.js';
 import { readTlsPair, watchTlsPair } from './http/tls-context.js';
 import { listenAt } from './http/listen-url.js';
 import type { Server as TlsServer } from 'node:tls';
-import { createVersionPolicy, type VersionPolicyService } from './policy/policy-cache.js';
-import { watchPolicyFile } from './policy/policy-file.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -69,17 +68,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   const expected = verification.expected ?? (() => Promise.resolve({}));
   const settings = cacheSettings(config);
   // The version policy reads its inputs through the cache it is applied to (created just below).
-  const policyFile = config.policy === '' ? undefined : await watchPolicyFile(config.policy, (p) => {
-    policy?.replace(p);
-    observe.onPolicyReload();
-  }, observe.onPolicyReload);
-  const policy: VersionPolicyService | undefined = policyFile && createVersionPolicy({
-    policy: policyFile.policy,
-    dryRun: config.policyDryRun,
-    source: () => cache,
-    rememberMs: settings.listTtlMs,
-    onRefusal: observe.onPolicyRefusal,
-  });
+  const policy = await createPolicy(config, { source: () => cache, rememberMs: settings.listTtlMs, observe });
   const cache = createModuleCache({
     ...settings,
     ...(settings.prefetch ? { prefetch: { ...settings.prefetch, onOutcome: observe.onPrefetch } } : {}),
@@ -90,7 +79,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     coordinator: scale.coordinator,
     freshness: scale.freshness,
     accessTimes,
-    ...(policy ? { admit: (path: string, version: string) => policy.admit(path, version) } : {}),
+    ...(policy ? { admit: (path: string, version: string) => policy.service.admit(path, version) } : {}),
     onStorageFailure,
     onRefusal: observe.onRefusal,
     onBackgroundError: observe.onBackgroundError,
@@ -121,7 +110,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   const app = await createProxyServer({
     ...(tlsFiles ? { tls: await readTlsPair(tlsFiles) } : {}),
     access,
-    cache: policy ? policy.wrap(cache) : cache,
+    cache: policy ? policy.service.wrap(cache) : cache,
     logger,
     pathPrefix: config.pathPrefix,
     shortMaxAge: config.listTtlSeconds,
@@ -156,7 +145,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
     reload: async () => {
       await auth.reload();
-      await policyFile?.reload();
+      await policy?.reload();
     },
     async close(graceMs) {
       const timer = setTimeout(() => cache.abort('server shutting down'), graceMs);
@@ -165,7 +154,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
         await metricsServer?.app.close();
       } finally {
         auth.close();
-        policyFile?.close();
+        policy?.close();
         tlsWatch?.close();
         await observe.audit.close();
         clearTimeout(timer);
