@@ -149,6 +149,11 @@ await withScope(async (scope) => {
     }
   }
 
+  // One unrecorded second per server and case first: modgate's JIT warms up (the Go server and nginx need none).
+  const warmUp = async (url: string, c: Case): Promise<void> => {
+    await runWrk({ url, paths: c.paths, durationS: 1, connections: c.connections, threads: 1, dir: work, ...(pin ? { cpus: WRK_CPU } : {}) });
+  };
+  for (const c of cases) for (const who of Object.keys(urls) as Who[]) await warmUp(urls[who], c);
   const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
   note(`load average before measuring: ${load()}`);
   const results = new Map<string, Record<Who | 'modgate2', Run[]>>(cases.map((c) => [c.key, { modgate: [], go: [], nginx: [], node: [], modgate2: [] }]));
@@ -169,6 +174,7 @@ await withScope(async (scope) => {
   const small2 = cases.find((c) => c.key === 'small');
   if (small2 && (workersFlag === 'both' || workersFlag === '2')) {
     const mg2 = await startMg(2);
+    await warmUp(mg2.url, small2);
     for (let r = 0; r < rounds; r++) {
       const res = await measure(mg2.proc.pid!, { url: mg2.url, paths: small2.paths, durationS: seconds, connections: small2.connections, threads: 1, dir: work });
       if (res.errors > 0) throw new Error(`modgate --workers 2: ${res.errors} wrk errors`);
