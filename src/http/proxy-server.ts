@@ -2,8 +2,10 @@
 // Parses the request, calls the cache, maps the result; status codes come from error-status.ts.
 // In front of fastify, fast-hits.ts answers small files already in memory; everything else (and
 // every request while the server closes) is routed here. Over TLS (HTTP/2 with HTTP/1.1 fallback)
-// fastify's own secure server is used and every request goes through fastify.
+// HTTP/1.1 requests go through the fast path too (not the raw socket front); HTTP/2 requests all go
+// through fastify.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createSecureServer } from 'node:http2';
 import { createRequire } from 'node:module';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
@@ -141,7 +143,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     return parsed;
   };
   const fast =
-    opts.fastPath === false || opts.tls
+    opts.fastPath === false
       ? undefined
       : createFastHits({
           cache: opts.cache,
@@ -177,35 +179,56 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
   };
   // (fastify's types tie the instance type to the server kind; the routes use only what both share.)
   const create = Fastify as unknown as (o: object) => FastifyInstance;
+  type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+  /** The fast path and the closing answer in front of fastify's handler (HTTP/1.1, plain or over TLS). */
+  const inFront = (handler: Handler): Handler => {
+    const toFastify = (req: IncomingMessage, res: ServerResponse): void => {
+      if (!closing) return handler(req, res);
+      shuttingDown(res);
+      record({ reqId: nextId(), method: req.method ?? '', url: req.url ?? '', flow: { kind: 'other' }, status: res.statusCode, bytes: 0, elapsedMs: performance.now() - (started.get(req) ?? performance.now()) });
+    };
+    return (req, res) => {
+      if (closing) {
+        started.set(req, performance.now());
+        return toFastify(req, res);
+      }
+      const answered = fast?.handle(req, res) ?? false;
+      if (answered === false) handler(req, res);
+      else if (answered !== true) {
+        started.set(req, performance.now());
+        answered.then(
+          (ok) => ok || toFastify(req, res),
+          () => toFastify(req, res),
+        );
+      }
+    };
+  };
   const app = opts.tls
-    // node:http2's secure server, which answers HTTP/1.1 too; fastify closes its sessions on close.
-    ? create({ ...common, http2: true, https: { allowHTTP1: true, cert: opts.tls.cert, key: opts.tls.key } })
+    ? create({
+      ...common,
+      http2: true,
+      https: { allowHTTP1: true, cert: opts.tls.cert, key: opts.tls.key },
+      // node:http2's secure server as fastify would make it (it answers HTTP/1.1 too, with node:http's
+      // request and response objects: those go through the fast path); fastify closes its sessions on close.
+      serverFactory: (handler: Handler, fastifyOptions: unknown) => {
+        const o = fastifyOptions as { http2SessionTimeout: number; connectionTimeout: number };
+        const http1 = inFront(handler);
+        const server = createSecureServer({ allowHTTP1: true, cert: opts.tls!.cert, key: opts.tls!.key }, (req, res) => {
+          if (req.httpVersionMajor === 1) http1(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+          else handler(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+        });
+        server.on('session', (session) => session.setTimeout(o.http2SessionTimeout, () => session.close()));
+        server.setTimeout(o.connectionTimeout);
+        return server;
+      },
+    })
     : create({
     ...common,
     forceCloseConnections: 'idle',
     // node:http as fastify would make it, with the fast path and the closing answer in front.
-    serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void, fastifyOptions: unknown) => {
+    serverFactory: (handler: Handler, fastifyOptions: unknown) => {
       const o = fastifyOptions as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
-      const toFastify = (req: IncomingMessage, res: ServerResponse): void => {
-        if (!closing) return handler(req, res);
-        shuttingDown(res);
-        record({ reqId: nextId(), method: req.method ?? '', url: req.url ?? '', flow: { kind: 'other' }, status: res.statusCode, bytes: 0, elapsedMs: performance.now() - (started.get(req) ?? performance.now()) });
-      };
-      const server = createServer((req, res) => {
-        if (closing) {
-          started.set(req, performance.now());
-          return toFastify(req, res);
-        }
-        const answered = fast?.handle(req, res) ?? false;
-        if (answered === false) handler(req, res);
-        else if (answered !== true) {
-          started.set(req, performance.now());
-          answered.then(
-            (ok) => ok || toFastify(req, res),
-            () => toFastify(req, res),
-          );
-        }
-      });
+      const server = createServer(inFront(handler));
       server.keepAliveTimeout = o.keepAliveTimeout;
       server.requestTimeout = o.requestTimeout;
       server.setTimeout(o.connectionTimeout);
