@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Storage } from './storage.js';
 import { harness } from '../testing/harness.js';
+import { ModgateError } from '../errors/modgate-error.js';
+import { isStorageFailure } from './storage-errors.js';
 
 export interface StorageUnderTest {
   readonly storage: Storage;
@@ -174,6 +176,23 @@ export function runStorageCompliance(name: string, make: () => Promise<StorageUn
         throw Object.assign(new Error('upstream reset'), { code: 'ECONNRESET', syscall: 'read' });
       }
       await assert.rejects(s.stage(key, Readable.from(failing())), (err: Error) => err.message === 'upstream reset');
+      assert.equal(await s.stat(key), undefined);
+      assert.deepEqual(await keysOf(s, 'example.com/stage/'), []);
+    }));
+
+    void test('staging: an aborted staging (a shutdown) rejects with the abort, not as a storage failure', withStorage(async (s) => {
+      const key = 'example.com/stage/@v/v4.0.0.zip';
+      const controller = new AbortController();
+      async function* slow() {
+        yield Buffer.alloc(100_000, 7);
+        controller.abort(new ModgateError('SHUTTING_DOWN', 'modgate is shutting down'));
+        await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+        yield Buffer.alloc(100_000, 8);
+      }
+      await assert.rejects(s.stage(key, Readable.from(slow()), controller.signal), (err: unknown) => {
+        assert.equal(isStorageFailure(err), false, `reported as a storage failure: ${String(err)}`);
+        return true;
+      });
       assert.equal(await s.stat(key), undefined);
       assert.deepEqual(await keysOf(s, 'example.com/stage/'), []);
     }));

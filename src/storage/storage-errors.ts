@@ -9,13 +9,18 @@ const NOT_WRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
 /** The errno code of an error (or its cause), if it has one. */
 export function errnoOf(err: unknown): string | undefined {
   const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  if (typeof e?.code === 'string' && /^E[A-Z]+$/.test(e.code)) return e.code;
-  return typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
+  if (typeof e?.code === 'string' && ERRNO.test(e.code)) return e.code;
+  return typeof e?.cause?.code === 'string' && ERRNO.test(e.cause.code) ? e.cause.code : undefined;
 }
+
+const ERRNO = /^E[A-Z]+$/;
 
 /** Wraps an error thrown by a storage operation; ModgateErrors pass through unchanged. */
 export function storageError(err: unknown, op: string, where: string): unknown {
   if (err instanceof ModgateError) return err;
+  // An aborted operation (a shutdown, a cancelled fill) failed because of its abort, not of the store.
+  const aborted = err as { name?: unknown; cause?: unknown } | undefined;
+  if (aborted?.name === 'AbortError') return aborted.cause instanceof ModgateError ? aborted.cause : err;
   const errno = errnoOf(err);
   if (errno === undefined) return err;
   const code: ErrorCode = FULL.has(errno) ? 'STORAGE_FULL' : NOT_WRITABLE.has(errno) ? 'STORAGE_NOT_WRITABLE' : 'STORAGE_ERROR';
