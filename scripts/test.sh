@@ -10,7 +10,7 @@ echo "== engines"; node scripts/check-engines.mjs
 echo "== typecheck"; npx tsc -p tsconfig.json --noEmit
 echo "== lint"; npx eslint . --max-warnings 0
 echo "== import rules"; npx depcruise src bin --config .dependency-cruiser.cjs --output-type err
-echo "== build"; npx tsc -p tsconfig.build.json
+echo "== build"; npx tsc -p tsconfig.build.json && node scripts/bundle.mjs
 if [ $# -gt 0 ]; then files=("$@"); else
   mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*')
 fi

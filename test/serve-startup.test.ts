@@ -6,7 +6,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readFile } from 'node:fs/promises';
 import { runProcess } from './support/process-runner.js';
+import { startModgate } from './support/modgate-process.js';
 
 const BIN = fileURLToPath(new URL('../bin/modgate', import.meta.url));
 
@@ -33,6 +35,28 @@ test('serve --cache-dir pointing at a file exits non-zero naming it', async () =
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /not-a-dir/);
     assert.match(r.stderr, /ENOTDIR/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve reads only the bundle before listening: no node_modules file, a few dist/app chunks (issue #10)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'modgate-startup-'));
+  try {
+    const log = join(dir, 'loaded.txt');
+    await writeFile(log, '');
+    const recorder = new URL('./support/load-recorder.mjs', import.meta.url).href;
+    const mg = await startModgate({
+      args: ['--cache-dir', join(dir, 'cache')],
+      env: { MODGATE_LOAD_LOG: log, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${recorder}`.trim() },
+    });
+    const atListen = (await readFile(log, 'utf8')).split('\n').filter((l) => l !== '' && !l.startsWith('node:'));
+    await mg.stop();
+    const files = atListen.filter((l) => !l.includes('/test/support/load-recorder'));
+    assert.deepEqual(files.filter((f) => f.includes('/node_modules/')), [], 'files read from node_modules before listening');
+    assert.deepEqual(files.filter((f) => !/\/dist\/app\/[^/]+\.js$/.test(f) && !f.endsWith('/bin/modgate')), [], 'files outside the bundle');
+    // The entry, the serve command and the chunks they share; the tsc build had ~130 of modgate's files and ~450 of npm packages.
+    assert.ok(files.length <= 40, `${files.length} files read before listening:\n${files.join('\n')}`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

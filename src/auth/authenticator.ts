@@ -1,12 +1,12 @@
 // Turns a presented credential into an Identity: the static tokens of --client-tokens (read) and
 // --admin-tokens (admin), the named tokens of the identity file (by sha256 digest), and JWTs of the
 // identity file's issuers. The identity file is re-read on reload() (SIGHUP) and when it changes;
-// a file that no longer parses leaves the previous identities in force.
+// a file that no longer parses leaves the previous identities in force. The identity file's reader
+// and the JWT verifier (jose) are loaded only when an identity file / an issuer is configured.
 import { ModgateError } from '../errors/modgate-error.js';
 import { watchForChanges, type FileWatch } from '../config/watched-file.js';
 import { hashToken } from './token-hash.js';
-import { loadIdentityFile } from './identity-file.js';
-import { createJwtProvider, looksLikeJwt, providerFor, type JwtProvider } from './jwt-verifier.js';
+import type { JwtProvider } from './jwt-verifier.js';
 import type { Identity, Scope } from './identity.js';
 
 export interface AuthenticatorOptions {
@@ -33,6 +33,8 @@ export interface Authenticator {
 interface Loaded {
   readonly tokens: ReadonlyMap<string, Identity>;
   readonly providers: readonly JwtProvider[];
+  /** The JWT verifier module, loaded when some issuer is configured. */
+  readonly jwt?: typeof import('./jwt-verifier.js');
 }
 
 function staticIdentities(tokens: readonly string[], kind: 'client' | 'admin', into: Map<string, Identity>): void {
@@ -47,11 +49,13 @@ async function load(opts: AuthenticatorOptions): Promise<Loaded> {
   staticIdentities(opts.clientTokens, 'client', tokens);
   staticIdentities(opts.adminTokens, 'admin', tokens);
   if (opts.identitiesFile === '') return { tokens, providers: [] };
-  const file = await loadIdentityFile(opts.identitiesFile);
+  const file = await (await import('./identity-file.js')).loadIdentityFile(opts.identitiesFile);
   for (const t of file.tokens) {
     tokens.set(t.hash, { name: t.name, scopes: new Set(t.scopes), source: 'identity file', ...(t.modules !== undefined ? { modules: t.modules } : {}) });
   }
-  return { tokens, providers: await Promise.all(file.jwt.map(createJwtProvider)) };
+  if (file.jwt.length === 0) return { tokens, providers: [] };
+  const jwt = await import('./jwt-verifier.js');
+  return { tokens, providers: await Promise.all(file.jwt.map(jwt.createJwtProvider)), jwt };
 }
 
 /** Loads the identities once (a bad identity file stops the start with CONFIG_INVALID). */
@@ -73,7 +77,8 @@ export async function createAuthenticator(opts: AuthenticatorOptions): Promise<A
     async authenticate(credential) {
       const known = current.tokens.get(hashToken(credential));
       if (known) return known;
-      if (current.providers.length > 0 && looksLikeJwt(credential)) return providerFor(current.providers, credential).verify(credential);
+      const { jwt, providers } = current;
+      if (jwt && providers.length > 0 && jwt.looksLikeJwt(credential)) return jwt.providerFor(providers, credential).verify(credential);
       throw new ModgateError('FORBIDDEN', 'the token was refused (not a known token)');
     },
     reload,

@@ -1,7 +1,6 @@
 // Builds the frozen Config from (lowest to highest precedence) the config file, MODGATE_* env vars,
 // and command-line flags; a bad value stops startup with the field name and the accepted form.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 import { ModgateError } from '../errors/modgate-error.js';
 import { configSchema, type Config, type ConfigKey } from './config-schema.js';
 
@@ -10,14 +9,34 @@ export function envNameOf(key: string): string {
   return `MODGATE_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
-/** The JSON schema of what a key accepts (its input side: before transforms). */
-function inputSchemaOf(key: ConfigKey): { type?: unknown; default?: unknown } {
-  return z.toJSONSchema(configSchema.shape[key], { io: 'input', unrepresentable: 'any' });
+/** The parts of a zod schema definition (`schema.def`) that say what a setting accepts as written. */
+interface InputDef {
+  readonly type: string;
+  readonly innerType?: { readonly def: InputDef };
+  readonly in?: { readonly def: InputDef };
+  readonly defaultValue?: unknown;
+}
+
+/**
+ * What a key accepts as a user writes it (the input side, before transforms): its base type
+ * ('number', 'boolean', 'string', ...) and its default, read from the schema's definition
+ * (cheap at startup, unlike generating its JSON schema).
+ */
+function inputOf(key: ConfigKey): { readonly type: string; readonly default: unknown } {
+  let def = (configSchema.shape[key] as unknown as { def: InputDef }).def;
+  let dflt: unknown;
+  for (;;) {
+    if ((def.type === 'default' || def.type === 'prefault') && dflt === undefined) dflt = def.defaultValue;
+    const next = def.innerType ?? def.in;
+    if (next === undefined) return { type: def.type, default: dflt };
+    def = next.def;
+  }
 }
 
 const ALL_KEYS = Object.keys(configSchema.shape) as ConfigKey[];
-const numericKeys = new Set<string>(ALL_KEYS.filter((k) => inputSchemaOf(k).type === 'integer'));
-const booleanKeys = new Set<string>(ALL_KEYS.filter((k) => inputSchemaOf(k).type === 'boolean'));
+const INPUTS = new Map(ALL_KEYS.map((k) => [k, inputOf(k)]));
+const numericKeys = new Set<string>(ALL_KEYS.filter((k) => INPUTS.get(k)?.type === 'number'));
+const booleanKeys = new Set<string>(ALL_KEYS.filter((k) => INPUTS.get(k)?.type === 'boolean'));
 
 /** True for settings that are booleans (flags: bare switch, --no-X, --X=false). */
 export function isBooleanKey(key: ConfigKey): boolean {
@@ -26,7 +45,7 @@ export function isBooleanKey(key: ConfigKey): boolean {
 
 /** A key's default as a user writes it (before transforms), e.g. '127.0.0.1:3000', 60, false. */
 export function inputDefaultOf(key: ConfigKey): unknown {
-  return inputSchemaOf(key).default;
+  return INPUTS.get(key)?.default;
 }
 
 function coerce(key: string, raw: string): unknown {

@@ -62,8 +62,10 @@ function createBaseTransport(base: string, client: () => Promise<Client>, timeou
 
 export function createSumdbTransport(opts: SumdbTransportOptions): ResolvedSumdbTransport {
   let loaded: Promise<Client> | undefined;
+  // undici is CommonJS: its default export is module.exports, under Node and in the bundle alike
+  // (the bundle's chunk of a CommonJS package has no named exports).
   const agent = (): Promise<Client> =>
-    (loaded ??= import('undici').then((u) => ({ agent: new u.Agent({ connect: { timeout: opts.timeoutMs }, keepAliveTimeout: 30_000 }), request: u.request })));
+    (loaded ??= import('undici').then(({ default: u }) => ({ agent: new u.Agent({ connect: { timeout: opts.timeoutMs }, keepAliveTimeout: 30_000 }), request: u.request })));
   let resolved: Promise<{ base: string; transport: SumdbTransport }> | undefined;
 
   async function resolve(): Promise<{ base: string; transport: SumdbTransport }> {

@@ -60,11 +60,13 @@ const CSP = [
 
 /**
  * The assets directory: next to this module when run from src/ (tsx), or the package's
- * src/http/dashboard/assets when run from dist/ (tsc does not copy non-TS files).
+ * src/http/dashboard/assets when run from dist/http/dashboard/ (tsc) or dist/app/ (the bundle);
+ * neither build copies non-TS files.
  */
 export function dashboardAssetDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [join(here, 'assets'), join(here, '..', '..', '..', 'src', 'http', 'dashboard', 'assets')];
+  const fromPackage = (up: number): string => join(here, ...Array<string>(up).fill('..'), 'src', 'http', 'dashboard', 'assets');
+  const candidates = [join(here, 'assets'), fromPackage(3), fromPackage(2)];
   const found = candidates.find((d) => existsSync(join(d, 'index.html')));
   if (!found) throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`);
   return found;
