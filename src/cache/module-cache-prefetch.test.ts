@@ -65,7 +65,7 @@ function upstream(hold?: (what: string) => Promise<void>) {
   return { u, asked };
 }
 
-function cacheOver(u: Upstream, opts: { gate?: IntegrityGate; zipDepth?: number } = {}) {
+function cacheOver(u: Upstream, opts: { gate?: IntegrityGate; zipDepth?: number; modZips?: boolean } = {}) {
   const storage = createMemoryStorage();
   const cache = createModuleCache({
     storage,
@@ -76,7 +76,7 @@ function cacheOver(u: Upstream, opts: { gate?: IntegrityGate; zipDepth?: number 
     staleWhileRevalidateMs: 60_000,
     negativeTtlMs: 60_000,
     queryTtlMs: 60_000,
-    ...(opts.zipDepth !== undefined ? { prefetch: { concurrency: 4, depth: 1, zipDepth: opts.zipDepth, zipConcurrency: 2 } } : {}),
+    ...(opts.zipDepth !== undefined ? { prefetch: { concurrency: 4, depth: 1, zipDepth: opts.zipDepth, zipConcurrency: 2, modZips: opts.modZips ?? false } } : {}),
   });
   return { storage, cache };
 }
@@ -143,4 +143,28 @@ test('a list fetched for a client starts the .info, .mod and zip of its latest v
   await noZips.cache.list('example.com/lib');
   await waitFor('prefetch idle', async () => noZips.cache.prefetchPending === 0 && off.asked.includes('example.com/lib@v1.2.0.mod'), 10_000, 10);
   assert.ok(!off.asked.some((a) => a.endsWith('.zip')), `zips fetched: ${off.asked.join(', ')}`);
+});
+
+test('a client\'s .mod starts that version\'s zip; the client\'s zip request joins the fill already running (one upstream zip request)', { timeout: 20_000 }, async () => {
+  // The zip is held until the client has asked for it: the client's request must wait on the prefetch's fill.
+  let release!: () => void;
+  const released = new Promise<void>((res) => (release = res));
+  const { u, asked } = upstream(async (what) => {
+    if (what === 'example.com/lib@v1.2.0.zip') await released;
+  });
+  const { cache } = cacheOver(u, { zipDepth: 0, modZips: true });
+  await cache.mod('example.com/lib', 'v1.2.0');
+  await waitFor('the zip prefetch asked upstream', async () => asked.includes('example.com/lib@v1.2.0.zip'), 10_000, 5);
+  const client = cache.zip('example.com/lib', 'v1.2.0');
+  release();
+  const got = await client;
+  assert.equal(got.cache, 'miss', 'the client got the fill it joined');
+  assert.deepEqual(asked.filter((a) => a.endsWith('.zip')), ['example.com/lib@v1.2.0.zip'], 'one upstream zip request');
+  assert.equal(asked.filter((a) => a === 'example.com/lib@v1.2.0.info').length, 1, 'the .info once');
+
+  const off = upstream();
+  const without = cacheOver(off.u, { zipDepth: 0, modZips: false });
+  await without.cache.mod('example.com/lib', 'v1.2.0');
+  await waitFor('prefetch idle', async () => without.cache.prefetchPending === 0, 10_000, 5);
+  assert.ok(!off.asked.some((a) => a.endsWith('.zip')), `modZips off fetched: ${off.asked.join(', ')}`);
 });

@@ -84,6 +84,8 @@ export interface ModuleCacheOptions {
     readonly depth: number;
     /** Levels of requirements whose zips are prefetched below a zip (or list) a client asked for. */
     readonly zipDepth?: number;
+    /** When a client asks for a .mod, fetch that version's .info and zip too. */
+    readonly modZips?: boolean;
     readonly zipConcurrency?: number;
     readonly onOutcome?: (o: PrefetchOutcome) => void;
   };
@@ -243,6 +245,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         depth: opts.prefetch.depth,
         ...(opts.prefetch.zipDepth !== undefined ? { zipDepth: opts.prefetch.zipDepth } : {}),
         ...(opts.prefetch.zipConcurrency !== undefined ? { zipConcurrency: opts.prefetch.zipConcurrency } : {}),
+        ...(opts.prefetch.modZips !== undefined ? { modZips: opts.prefetch.modZips } : {}),
         ...(opts.prefetch.onOutcome ? { onOutcome: opts.prefetch.onOutcome } : {}),
         fetch: async (kind, path, version, depthLeft) => {
           const o = kind === 'zip' ? await downloadZip(path, version, false, true) : await immutableSmall(kind, path, version, depthLeft, true);
@@ -491,7 +494,12 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         return fromBytes(value, 'miss', source, false);
       });
     },
-    mod: async (path, version) => touch(path, version, await immutableSmall('mod', path, version)),
+    async mod(path, version) {
+      const o = immutableSmall('mod', path, version);
+      // Started alongside the .mod fill: the go command asks for the zip next (its fill joins this one).
+      prefetcher?.afterModAsked(path, version);
+      return touch(path, version, await o);
+    },
     inMemory(q) {
       switch (q.kind) {
         case 'list':

@@ -15,12 +15,13 @@ test('latestFromList picks what the go command\'s latest query picks', () => {
 });
 
 /** A prefetcher over fake go.mod files; records what it fetched. */
-function fixture(goMods: Record<string, string>, opts: { zipDepth: number; depth?: number }) {
+function fixture(goMods: Record<string, string>, opts: { zipDepth: number; depth?: number; modZips?: boolean }) {
   const fetched: string[] = [];
   const p = createPrefetcher({
     concurrency: 4,
     depth: opts.depth ?? 1,
     zipDepth: opts.zipDepth,
+    modZips: opts.modZips ?? false,
     zipConcurrency: 2,
     fetch: async (kind: PrefetchKind, path, version) => {
       fetched.push(`${kind} ${path}@${version}`);
@@ -85,4 +86,22 @@ test('after a .mod was fetched: .mod and .info of its requirements (direct and i
   await waitFor('requirements', async () => fetched.length >= 4, 10_000, 5);
   await idle();
   assert.deepEqual(fetched.sort(), ['info example.com/b@v1.0.0', 'info example.com/c@v1.2.0', 'mod example.com/b@v1.0.0', 'mod example.com/c@v1.2.0']);
+});
+
+test('a .mod a client asked for: with modZips its .info and zip, once; a lower version than one asked for is skipped; without modZips nothing', async () => {
+  const on = fixture(mods, { zipDepth: 0, modZips: true });
+  on.p.afterModAsked('example.com/b', 'v1.0.0');
+  on.p.afterModAsked('example.com/b', 'v1.0.0');
+  await waitFor('the zip', async () => on.fetched.length >= 2, 10_000, 5);
+  await on.idle();
+  assert.deepEqual(on.fetched.sort(), ['info example.com/b@v1.0.0', 'zip example.com/b@v1.0.0'], 'zipDepth 0: nothing below it');
+  on.p.afterZipAsked('example.com/d', 'v0.2.0');
+  on.p.afterModAsked('example.com/d', 'v0.1.0');
+  await on.idle();
+  assert.ok(!on.fetched.includes('zip example.com/d@v0.1.0'), 'the build list holds the higher version');
+
+  const off = fixture(mods, { zipDepth: 2 });
+  off.p.afterModAsked('example.com/b', 'v1.0.0');
+  await off.idle();
+  assert.deepEqual(off.fetched, []);
 });

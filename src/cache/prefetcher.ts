@@ -4,6 +4,9 @@
 // - after a .mod was fetched: the .mod (and .info) of its requirements (the graph walk);
 // - after a client asked for a zip: the zips of that version's direct requirements (a build's next
 //   downloads: the go command downloads zips one import at a time, after unpacking the last);
+// - when a client asks for a .mod (prefetch.modZips): that version's .info and zip (a build asks
+//   for the zip of each module it imports after the module's .mod; a go.mod's `// indirect`
+//   requirements are asked for too, so some of these zips are never used: counted as not used);
 // - after a @v/list was fetched for a client: the .info, .mod and zip of the version the go
 //   command's "latest" query picks from it (`go get`/`go mod tidy` resolving an import).
 import { parseGoMod } from '../module/go-mod.js';
@@ -22,6 +25,8 @@ export interface PrefetcherOptions {
   readonly depth: number;
   /** Levels of requirements whose zip is prefetched below a zip a client asked for (0: none). */
   readonly zipDepth?: number;
+  /** When a client asks for a version's .mod, also fetch its .info and zip (default false). */
+  readonly modZips?: boolean;
   /** Zips fetched at once (they cost download, checking and CPU; default 4). */
   readonly zipConcurrency?: number;
   /** Fetches one file for prefetch; resolves with whether it came from the upstream (a miss). */
@@ -34,6 +39,8 @@ export interface PrefetcherOptions {
 export interface Prefetcher {
   /** Schedules the requirements of a go.mod that was just fetched, `depthLeft` levels down. */
   afterModFetched(goMod: Buffer, depthLeft: number): void;
+  /** Schedules the .info and zip of path@version, whose .mod a client asked for (with modZips). */
+  afterModAsked(path: string, version: string): void;
   /** Schedules the zips of the requirements of path@version, whose zip a client asked for. */
   afterZipAsked(path: string, version: string): void;
   /** Schedules the .info/.mod/zip of the version a "latest" query would pick from a fetched list. */
@@ -152,6 +159,11 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
         enqueue('mod', r.path, r.version, depthLeft - 1);
         if (depthLeft === opts.depth) enqueue('info', r.path, r.version, 0);
       }
+    },
+    afterModAsked(path, version) {
+      if (opts.modZips !== true) return;
+      enqueue('info', path, version, 0);
+      enqueueZip(path, version, 0);
     },
     afterZipAsked(path, version) {
       supersededBy(path, version);

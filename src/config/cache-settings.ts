@@ -11,7 +11,7 @@ export interface CacheSettings {
   readonly negativeTtlMs: number;
   readonly queryTtlMs: number;
   /** Absent when prefetch is off. */
-  readonly prefetch?: { readonly concurrency: number; readonly depth: number; readonly zipDepth: number; readonly zipConcurrency: number };
+  readonly prefetch?: { readonly concurrency: number; readonly depth: number; readonly zipDepth: number; readonly zipConcurrency: number; readonly modZips: boolean };
 }
 
 export function cacheSettings(config: Config): CacheSettings {
@@ -23,7 +23,7 @@ export function cacheSettings(config: Config): CacheSettings {
     negativeTtlMs: config.negativeTtlSeconds * 1000,
     queryTtlMs: config.queryTtlSeconds * 1000,
     ...(config.prefetch
-      ? { prefetch: { concurrency: config.prefetchConcurrency, depth: config.prefetchDepth, zipDepth: config.prefetchZipDepth, zipConcurrency: config.prefetchZipConcurrency } }
+      ? { prefetch: { concurrency: config.prefetchConcurrency, depth: config.prefetchDepth, zipDepth: config.prefetchZipDepth, zipConcurrency: config.prefetchZipConcurrency, modZips: config.prefetchModZips } }
       : {}),
   };
 }

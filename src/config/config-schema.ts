@@ -154,6 +154,8 @@ export const configSchema = z
     prefetchDepth: z.number().int().min(0).max(10).default(2),
     /** Levels of requirements whose zips are prefetched below a zip (or a fetched list's latest version) a client asked for; 0 = none. */
     prefetchZipDepth: z.number().int().min(0).max(10).default(2),
+    /** When a client asks for a version's .mod, prefetch its .info and zip (a build asks for them next). */
+    prefetchModZips: z.boolean().default(true),
     /** How many zip prefetches run at once. */
     prefetchZipConcurrency: z.number().int().min(1).max(64).default(4),
     /** After this many ms without an answer from an upstream followed by `|`, also ask the next one (hedging); 0 = off. */
