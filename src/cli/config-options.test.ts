@@ -18,7 +18,7 @@ function parse(args: string[]): Config {
 const BOOLEANS = (Object.keys(configSchema.shape) as ConfigKey[]).filter(isBooleanKey);
 
 test('every boolean setting: bare switch, --no-X, --X=false, --X true, --X false', () => {
-  assert.deepEqual(BOOLEANS.sort(), ['policyDryRun', 'prefetch', 's3ForcePathStyle', 's3ZipRedirect']);
+  assert.deepEqual(BOOLEANS.sort(), ['policyDryRun', 'prefetch', 'prefetchModZips', 's3ForcePathStyle', 's3ZipRedirect']);
   for (const key of BOOLEANS) {
     const f = flagNameOf(key);
     const get = (args: string[]) => parse(args)[key];

@@ -30,7 +30,10 @@ test('requirements of a fetched .mod are fetched ahead of the client, and then s
   await waitFor('prefetched requirements', async () => want.every((w) => stack.upstream.count(w) === 1));
   const wantInfo = requires.map((r) => `/${escapePath(r.path)}/@v/${escapeVersion(r.version)}.info`);
   await waitFor('prefetched .info files', async () => wantInfo.every((w) => stack.upstream.count(w) === 1));
-  const expected = new Set([...want, ...wantInfo]).size;
+  // With --prefetch-mod-zips (default): also viper's own .info and zip (the client asked for its .mod).
+  const own = [`/${escapePath(viper.path)}/@v/${escapeVersion(viper.selected)}.info`, modRel.replace(/\.mod$/, '.zip')];
+  await waitFor('the asked version\'s .info and zip', async () => own.every((w) => stack.upstream.count(w) === 1));
+  const expected = new Set([...want, ...wantInfo, ...own]).size;
   await waitFor('prefetch outcomes counted', async () => (await metric('fetched')) >= expected);
   assert.equal(await metric('fetched'), expected);
   assert.equal(await metric('error'), 0);
