@@ -12,6 +12,7 @@ import { mirrorDirOf, routingFor } from './compose-routing.js';
 import { createObservation } from './compose-observe.js';
 import { serverRoutes } from './compose-routes.js';
 import { createPolicy } from './compose-policy.js';
+import { createAccess } from './compose-access.js';
 import { createModuleCache, type ModuleCache } from './cache/module-cache.js';
 import { createAccessTimes } from './cache/access-times.js';
 import { objectsByKind } from './cache/cache-inventory.js';
@@ -19,12 +20,6 @@ import { createProxyServer } from './http/proxy-server.js';
 import { createOperations } from './service/operations-service.js';
 import { createOwnSumdb } from './compose-own-sumdb.js';
 import { workerMetricsText } from './observe/cluster-metrics.js';
-import { createAccessPolicy } from './http/access-policy.js';
-import { createAuthenticator } from './auth/authenticator.js';
-import { startMetricsServer } from './http/metrics-server.js';
-import { readTlsPair, watchTlsPair } from './http/tls-context.js';
-import { listenAt } from './http/listen-url.js';
-import type { Server as TlsServer } from 'node:tls';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -98,17 +93,11 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     ownSumdb: own && (() => own.status()),
     forked: () => verification.forkState(),
   });
-  const auth = await createAuthenticator({
-    clientTokens: config.clientTokens,
-    adminTokens: config.adminTokens,
-    identitiesFile: config.identities,
-    onReload: observe.onIdentityReload,
-  });
-  const access = createAccessPolicy({ auth, events, allow: config.allow, deny: config.deny, metricsToken: config.metricsToken });
+  const accessParts = await createAccess(config, observe);
+  const { auth, access, tls } = accessParts;
   const metricsText = opts.clusterWorker ? workerMetricsText(metrics.registry) : () => metrics.registry.metrics();
-  const tlsFiles = config.tlsCert ? { cert: config.tlsCert, key: config.tlsKey } : undefined;
   const app = await createProxyServer({
-    ...(tlsFiles ? { tls: await readTlsPair(tlsFiles) } : {}),
+    ...(tls ? { tls } : {}),
     access,
     cache: policy ? policy.service.wrap(cache) : cache,
     logger,
@@ -132,17 +121,13 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   });
   // A purge on any replica makes every replica forget its remembered answers for that path.
   const unsubscribe = scale.purgeBus.subscribe((path) => void cache.forget(path));
-  const url = `${await listenAt(app, config.listen, tlsFiles ? 'https' : 'http')}${config.pathPrefix}`;
-  const tlsWatch = tlsFiles && watchTlsPair(app.server as unknown as TlsServer, tlsFiles, observe.onTlsReload);
-  const metricsServer = config.metricsListen && (await startMetricsServer({
-    listen: config.metricsListen, pathPrefix: config.pathPrefix, contentType: metrics.registry.contentType, text: metricsText, access,
-  }));
+  const { url, metricsUrl } = await accessParts.listen(app, metricsText, metrics.registry.contentType);
   return {
     app,
     cache,
     url,
     storage: storage.description,
-    ...(metricsServer ? { metricsUrl: metricsServer.url } : {}),
+    ...(metricsUrl ? { metricsUrl } : {}),
     reload: async () => {
       await auth.reload();
       await policy?.reload();
@@ -151,11 +136,10 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
       const timer = setTimeout(() => cache.abort('server shutting down'), graceMs);
       try {
         await app.close();
-        await metricsServer?.app.close();
+        await accessParts.closeListeners();
       } finally {
-        auth.close();
+        accessParts.close();
         policy?.close();
-        tlsWatch?.close();
         await observe.audit.close();
         clearTimeout(timer);
         cache.abort('server stopped');
