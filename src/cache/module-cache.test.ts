@@ -189,6 +189,48 @@ const cases: Array<{ name: string; storage?: (s: Storage) => Storage; run: (w: W
     },
   },
   {
+    name: 'stale-on-error is kept for the TTL: later requests get it without another failing refresh, then it is tried again',
+    async run({ cache, script, clock }) {
+      await cache.latest(M);
+      clock.t += TTL + SWR + 1;
+      script.fail = true;
+      assert.match((await cache.latest(M)).staleReason ?? '', /connection refused/);
+      const calls = script.calls.latest;
+      const again = await cache.latest(M);
+      assert.equal(again.cache, 'stale');
+      assert.match(again.staleReason ?? '', /connection refused/);
+      assert.equal(script.calls.latest, calls, 'a kept stale answer asks no upstream');
+      clock.t += TTL + 1;
+      script.fail = false;
+      assert.equal((await cache.latest(M)).cache, 'miss');
+      assert.equal(script.calls.latest, calls + 1);
+    },
+  },
+  {
+    name: 'a failed background refresh (stale-while-revalidate) is not started again by every request within the TTL',
+    async run({ cache, script, clock }) {
+      await cache.list(M);
+      clock.t += TTL + 1;
+      script.fail = true;
+      assert.equal((await cache.list(M)).cache, 'stale');
+      // Once the failed refresh is kept, a request starts none (before the fix, every one did).
+      await waitFor('a request that starts no refresh', async () => {
+        const before = script.calls.list;
+        await cache.list(M);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return script.calls.list === before;
+      });
+      const calls = script.calls.list;
+      for (let i = 0; i < 3; i++) assert.equal((await cache.list(M)).cache, 'stale');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.equal(script.calls.list, calls);
+      await cache.forget(M);
+      script.fail = false;
+      await cache.list(M);
+      await waitFor('forget drops the kept answer: the next request refreshes', () => Promise.resolve(script.calls.list === calls + 1));
+    },
+  },
+  {
     name: 'negative TTL: a not-found is remembered for negativeTtlMs, then asked again',
     async run({ cache, script, clock }) {
       await assert.rejects(cache.mod(M, 'v9.0.0'), (e) => isModgateError(e, 'NOT_FOUND') && e.details?.cache === undefined);

@@ -309,6 +309,13 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     return o && now() - o.modified.getTime() < opts.listTtlMs ? o : undefined;
   };
 
+  /**
+   * Stale list/@latest answers whose refresh failed, kept for the list TTL: until then they are
+   * answered as they are, without another refresh per request (an unreachable upstream, or an
+   * offline rebuild that cannot be made, would otherwise cost every request a failing fill).
+   */
+  const keptStale = new LRUCache<string, CachedObject>({ max: 10_000, ttl: Math.max(opts.listTtlMs, 1), ttlResolution: 0, perf: { now } });
+
   /** list and @latest: TTL, stale-while-revalidate, stale-if-error; `force` skips freshness. */
   async function refreshable(path: string, key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void, force = false): Promise<CachedObject> {
     const fill = () =>
@@ -331,9 +338,10 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
 
     if (force) {
       await freshness.deleteNegative(key);
+      keptStale.delete(key);
       return fill();
     }
-    const inMemory = freshInMemory(key);
+    const inMemory = freshInMemory(key) ?? keptStale.get(key);
     if (inMemory) return inMemory;
     const st = await storage.stat(key);
     if (st) {
@@ -342,14 +350,20 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       if (body) {
         if (age < opts.listTtlMs) return rememberBytes(key, body, 'hit', 'cache', false, st.modified);
         if (age < opts.listTtlMs + opts.staleWhileRevalidateMs) {
-          fill().catch((err: unknown) => opts.onBackgroundError?.(err, what));
-          return fromBytes(body, 'stale', 'cache', false, st.modified);
+          const stale = fromBytes(body, 'stale', 'cache', false, st.modified);
+          fill().catch((err: unknown) => {
+            keptStale.set(key, stale);
+            opts.onBackgroundError?.(err, what);
+          });
+          return stale;
         }
         try {
           return await fill();
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
-          return { ...fromBytes(body, 'stale', 'cache', false, st.modified), staleReason: reason };
+          const stale = { ...fromBytes(body, 'stale', 'cache', false, st.modified), staleReason: reason };
+          keptStale.set(key, stale);
+          return stale;
         }
       }
     }
@@ -445,6 +459,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       for (const k of [...cache.keys()]) if (k.startsWith(prefix)) cache.delete(k);
     };
     if (hot) dropPrefix(hot, path === '' ? '' : `${escapePath(path)}/`);
+    dropPrefix(keptStale, path === '' ? '' : `${escapePath(path)}/`);
     if (path === '') {
       queries.clear();
       await freshness.forgetPrefix('');

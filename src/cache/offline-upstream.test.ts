@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMemoryStorage } from '../storage/memory-storage.js';
 import { createOfflineUpstream, pickLatest } from './offline-upstream.js';
-import { versionKey } from './cache-keys.js';
+import { listKey, versionKey } from './cache-keys.js';
 import { ModgateError } from '../errors/modgate-error.js';
 
 const M = 'example.com/Mod';
@@ -41,6 +41,21 @@ test('list and @latest come from stored versions; the newest go.mod retracts', a
   const u = createOfflineUpstream(s);
   assert.equal((await u.list(M)).toString(), 'v1.0.0\nv1.1.0\nv1.2.0\n');
   assert.equal((JSON.parse((await u.latest(M)).toString()) as { Version: string }).Version, 'v1.0.0');
+});
+
+test('a module with only pseudo-versions stored: an empty list, and @latest names the newest pseudo-version', async () => {
+  const pseudo = 'v0.0.0-20200101000000-0123456789ab';
+  const s = await store({ [pseudo]: 'module example.com/Mod\n' });
+  const u = createOfflineUpstream(s);
+  assert.equal((await u.list(M)).toString(), '');
+  assert.equal((JSON.parse((await u.latest(M)).toString()) as { Version: string }).Version, pseudo);
+});
+
+test('a module with only go.mod files stored: the stored list is kept as the offline answer', async () => {
+  const s = createMemoryStorage();
+  await s.put(versionKey(M, 'v1.0.0', 'mod'), Buffer.from('module example.com/Mod\n'));
+  await s.put(listKey(M), Buffer.from('v1.0.0\n'));
+  assert.equal((await createOfflineUpstream(s).list(M)).toString(), 'v1.0.0\n');
 });
 
 test('what is not stored: not found, saying the server is offline and what to export', async () => {

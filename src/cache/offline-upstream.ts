@@ -10,7 +10,7 @@ import { newestVersion, retractionOf } from '../module/retractions.js';
 import { isCanonical } from '../module/version.js';
 import type { Storage } from '../storage/storage.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { versionKey } from './cache-keys.js';
+import { listKey, versionKey } from './cache-keys.js';
 
 export const OFFLINE_UPSTREAM_NAME = 'offline';
 
@@ -67,9 +67,18 @@ export function createOfflineUpstream(storage: Storage): Upstream {
   return {
     name: OFFLINE_UPSTREAM_NAME,
     async list(path) {
-      const versions = (await storedVersions(storage, path)).filter((v) => !isPseudoVersion(v));
-      if (versions.length === 0) throw offline(`version of ${path}`, `${path}@VERSION`);
-      return Buffer.from(versions.map((v) => `${v}\n`).join(''));
+      const stored = await storedVersions(storage, path);
+      if (stored.length === 0) {
+        // No version with both .info and .mod (the go command fetched only go.mod files of this
+        // module): the list stored earlier is the best answer offline; refusing it would fail its
+        // refresh on every request once its TTL is over.
+        const kept = await storage.get(listKey(path));
+        if (kept) return kept;
+        throw offline(`version of ${path}`, `${path}@VERSION`);
+      }
+      // Only pseudo-versions stored: an empty list, as a proxy answers for an untagged module (the
+      // go command then asks @latest); a not-found would fail the refresh of the stored list each time.
+      return Buffer.from(stored.filter((v) => !isPseudoVersion(v)).map((v) => `${v}\n`).join(''));
     },
     async latest(path) {
       const versions = await storedVersions(storage, path);
