@@ -1,7 +1,7 @@
 // The identity file (--identities FILE, JSON): named static tokens stored as hashes, and the JWT
 // issuers (OIDC providers, CI systems) whose tokens are accepted, with rules mapping claims to
 // module patterns and scopes. Parsed and checked here; docs/access-control.md shows the format.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonFile, readSettingFile } from '../config/json-file.js';
 import { parseTokenHash } from './token-hash.js';
 import type { Scope } from './identity.js';

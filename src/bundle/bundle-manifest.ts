@@ -2,7 +2,7 @@
 // sha256 (and h1 for .mod/.zip); module files and checksum-database proofs sit under
 // `cache/download/` exactly as in the go command's module cache, so a storage key is the tar name
 // without that prefix.
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModgateError } from '../errors/modgate-error.js';
 
 export const BUNDLE_FORMAT = 'modgate-bundle/1';

@@ -2,7 +2,7 @@
 // (MODGATE_*) and the config file are all validated by this schema, then the result is frozen.
 // Settings with structure are parsed here into typed values (config-values.ts): the rest of the
 // code reads entries, addresses and lists, never the text again.
-import { z } from 'zod';
+import * as z from 'zod';
 import { gitConfigValue, gitCredentialsValue, listenValue, optionalListenValue, storageValue, sumdbValue, tokenListValue, upstreamValue } from './config-values.js';
 
 export const configSchema = z

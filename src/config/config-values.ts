@@ -3,7 +3,7 @@
 // token lists). A bad value becomes a zod issue with the accepted form; load-config adds the flag
 // and env var names. Parsing happens here once; nothing downstream re-parses a setting.
 import { isIP } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isModgateError } from '../errors/modgate-error.js';
 import { parseProxyList, type ProxyEntry } from '../upstream/proxy-list.js';
 import { parseSumdbList, type GosumdbConfig } from '../sumdb/gosumdb.js';

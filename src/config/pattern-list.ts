@@ -1,6 +1,6 @@
 // A zod field for GOPRIVATE-style module patterns written as an array or one comma-separated
 // string (identity and policy files): trimmed, empties dropped, joined with commas.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const patternList = z
   .union([z.string(), z.array(z.string())])

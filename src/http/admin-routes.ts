@@ -2,7 +2,7 @@
 // purge (dry-run first), refresh, prewarm jobs with progress, GC, upstream health.
 import type { FastifyInstance } from 'fastify';
 import type { FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ModgateError } from '../errors/modgate-error.js';
 import { modulePathError } from '../module/check-path.js';
 import { checkVersion } from '../module/version.js';

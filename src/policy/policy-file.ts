@@ -1,7 +1,7 @@
 // The version policy file (--policy FILE, JSON): which versions of which modules are admitted.
 // Parsed and checked here into a VersionPolicy (ranges parsed, durations in ms); a bad file is
 // refused with every problem named by its field. docs/version-policy.md shows the format.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseJsonFile, readSettingFile } from '../config/json-file.js';
 import { patternList } from '../config/pattern-list.js';
 import { parseVersionRange, type VersionRange } from '../module/version-range.js';
