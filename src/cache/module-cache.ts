@@ -8,6 +8,7 @@
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
+import { entryBound } from './lru-bound.js';
 import { ModgateError, isModgateError, isNotFound } from '../errors/modgate-error.js';
 import type { StagedObject, Storage } from '../storage/storage.js';
 import { createMemoryStorage } from '../storage/memory-storage.js';
@@ -153,7 +154,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
   const now = opts.now ?? Date.now;
   const freshness = opts.freshness ?? createMemoryFreshnessStore({ now });
   // Resolved queries (branch, commit, prefix → version), for queryTtlMs on the cache's clock.
-  const queries = new LRUCache<string, CachedObject>({ max: 10_000, ttl: Math.max(opts.queryTtlMs, 1), ttlResolution: 0, perf: { now } });
+  const queries = new LRUCache<string, CachedObject>({ ...entryBound(10_000), ttl: Math.max(opts.queryTtlMs, 1), ttlResolution: 0, perf: { now } });
   const passThrough = opts.passThrough ?? createMemoryStorage();
   const touch = (path: string, version: string, o: CachedObject): CachedObject => {
     opts.accessTimes?.touch(path, version);
@@ -314,7 +315,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
    * answered as they are, without another refresh per request (an unreachable upstream, or an
    * offline rebuild that cannot be made, would otherwise cost every request a failing fill).
    */
-  const keptStale = new LRUCache<string, CachedObject>({ max: 10_000, ttl: Math.max(opts.listTtlMs, 1), ttlResolution: 0, perf: { now } });
+  const keptStale = new LRUCache<string, CachedObject>({ ...entryBound(10_000), ttl: Math.max(opts.listTtlMs, 1), ttlResolution: 0, perf: { now } });
 
   /** list and @latest: TTL, stale-while-revalidate, stale-if-error; `force` skips freshness. */
   async function refreshable(path: string, key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void, force = false): Promise<CachedObject> {

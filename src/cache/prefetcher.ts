@@ -13,6 +13,7 @@ import { parseGoMod } from '../module/go-mod.js';
 import { checkVersion, isCanonical } from '../module/version.js';
 import { build, compare, isPrerelease, isValid } from '../module/semver.js';
 import { LRUCache } from 'lru-cache';
+import { entryBound } from './lru-bound.js';
 import pLimit from 'p-limit';
 
 export type PrefetchOutcome = 'fetched' | 'hit' | 'used' | 'error';
@@ -74,10 +75,9 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   const small = pLimit(Math.max(1, opts.concurrency));
   const zips = pLimit(Math.max(1, opts.zipConcurrency ?? 4));
   const zipDepth = opts.zipDepth ?? 0;
-  // lru-cache allocates its arrays for `max` entries up front (100 000 cost ~3 MiB each at idle):
-  // a few builds' worth of files is enough to tell what was already scheduled or prefetched.
-  const scheduled = new LRUCache<string, true>({ max: REMEMBERED });
-  const filled = new LRUCache<string, true>({ max: REMEMBERED });
+  // A few builds' worth of files is enough to tell what was already scheduled or prefetched.
+  const scheduled = new LRUCache<string, true>(entryBound(REMEMBERED));
+  const filled = new LRUCache<string, true>(entryBound(REMEMBERED));
 
   const once = (id: string): boolean => {
     if (scheduled.has(id)) return false;
@@ -136,7 +136,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
 
   // Highest version of each module path whose zip was asked for or scheduled: the build list holds
   // one version per path (the highest required), so a lower one is most likely never downloaded.
-  const highest = new LRUCache<string, string>({ max: REMEMBERED });
+  const highest = new LRUCache<string, string>(entryBound(REMEMBERED));
   const supersededBy = (path: string, version: string): boolean => {
     const h = highest.get(path);
     if (h !== undefined && compare(h, version) >= 0) return h !== version;

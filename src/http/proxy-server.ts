@@ -14,6 +14,7 @@ import type { ModuleCache, CachedObject } from '../cache/module-cache.js';
 import { statusOf } from './error-status.js';
 import { parseProxyPath, type ProxyRequest } from './request-path.js';
 import { LRUCache } from 'lru-cache';
+import { entryBound } from '../cache/lru-bound.js';
 import type { AccessPolicy } from './access-policy.js';
 import { sendObject } from './send-object.js';
 import { clientErrorHandler, requestError } from './client-errors.js';
@@ -133,7 +134,7 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
   const prefix = opts.pathPrefix;
   // Parsing and validating a path costs more than serving a hit from memory: remember the result
   // per raw path (valid requests only; bad ones are rare and must keep their errors).
-  const parsedPaths = new LRUCache<string, ProxyRequest>({ max: 20_000 });
+  const parsedPaths = new LRUCache<string, ProxyRequest>(entryBound(20_000));
   const parse = (rel: string): ProxyRequest | undefined => {
     let parsed = parsedPaths.get(rel);
     if (parsed === undefined) {

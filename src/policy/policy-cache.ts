@@ -10,6 +10,7 @@
 // the general path, which makes it.
 import pLimit from 'p-limit';
 import { LRUCache } from 'lru-cache';
+import { entryBound } from '../cache/lru-bound.js';
 import { ModgateError, isNotFound } from '../errors/modgate-error.js';
 import { objectFromBytes, type CachedObject } from '../cache/cached-object.js';
 import type { ModuleCache } from '../cache/module-cache.js';
@@ -89,9 +90,9 @@ export function createVersionPolicy(opts: VersionPolicyOptions): VersionPolicySe
   let policy = opts.policy;
   let gen = 0;
   const mode = (): PolicyMode => (opts.dryRun === true || policy.mode === 'dry-run' ? 'dry-run' : 'enforce');
-  const decisions = new LRUCache<string, Decision>({ max: 50_000, ttl: rememberMs, ttlResolution: 0, perf: { now } });
+  const decisions = new LRUCache<string, Decision>({ ...entryBound(50_000), ttl: rememberMs, ttlResolution: 0, perf: { now } });
   const pending = new Map<string, Promise<Decision>>();
-  const reported = new LRUCache<string, true>({ max: 10_000, ttl: REPORT_EVERY_MS, ttlResolution: 0, perf: { now } });
+  const reported = new LRUCache<string, true>({ ...entryBound(10_000), ttl: REPORT_EVERY_MS, ttlResolution: 0, perf: { now } });
   const retractionsByList = new WeakMap<CachedObject, Promise<Retractions | undefined>>();
 
   /** The retractions of the newest listed version's go.mod; none when they cannot be read (as the go command does). */
