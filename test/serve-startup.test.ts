@@ -57,6 +57,8 @@ test('serve reads only the bundle before listening: no node_modules file, a few 
     assert.deepEqual(files.filter((f) => !/\/dist\/app\/[^/]+\.js$/.test(f) && !f.endsWith('/bin/modgate')), [], 'files outside the bundle');
     // The entry, the serve command and the chunks they share; the tsc build had ~130 of modgate's files and ~450 of npm packages.
     assert.ok(files.length <= 40, `${files.length} files read before listening:\n${files.join('\n')}`);
+    // Loaded at first use, not at start: the direct (git) upstream that ends the default chain, the bundle importer.
+    assert.deepEqual(files.filter((f) => /\/(direct-upstream|import-job)-[^/]*\.js$/.test(f)), [], 'code for first use read at start');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -17,7 +17,6 @@ import type { Storage } from '../storage/storage.js';
 import { matchPrefixPatterns } from '../module/patterns.js';
 import type { Operations, Overview } from './operations.js';
 import { clientUsage } from './client-usage.js';
-import { startImportJob } from '../bundle/import-job.js';
 import { APP_VERSION } from './app-version.js';
 
 export interface OperationsParts {
@@ -151,8 +150,9 @@ export function createOperations(deps: {
     },
     ...(deps.importer && deps.importer.databases.length > 0
       ? {
-          importBundle: (body: Readable) =>
-            startImportJob({
+          // The bundle reader (tar, zip checks) is loaded by the first import, not at start.
+          importBundle: async (body: Readable) =>
+            (await import('../bundle/import-job.js')).startImportJob({
               jobs,
               storage: deps.storage,
               databases: deps.importer!.databases,

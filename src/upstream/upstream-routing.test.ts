@@ -6,7 +6,8 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createRouting, type RoutingOptions } from './upstream-routing.js';
+import { createRouting, lazyUpstream, type RoutingOptions } from './upstream-routing.js';
+import type { Upstream } from './upstream.js';
 import { parseProxyList } from './proxy-list.js';
 
 async function fixture(): Promise<{ dir: string; mirror: string }> {
@@ -76,4 +77,37 @@ test('direct in the list and in the private chain is one upstream (one set of gi
     await routing.close();
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('lazyUpstream: nothing loaded until the first call, then loaded once; a failed load is retried by the next call', async () => {
+  let loads = 0;
+  let fail = true;
+  let closed = 0;
+  const real: Upstream = {
+    name: 'real',
+    list: async (path) => Buffer.from(`list ${path}`),
+    latest: async (path) => Buffer.from(`latest ${path}`),
+    info: async (path, version) => Buffer.from(`info ${path} ${version}`),
+    mod: async (path, version) => Buffer.from(`mod ${path} ${version}`),
+    zip: async () => { throw new Error('no zip'); },
+    close: async () => void closed++,
+  };
+  const u = lazyUpstream('direct', async () => {
+    loads++;
+    if (fail) throw new Error('load failed');
+    return real;
+  });
+  assert.equal(u.name, 'direct');
+  await u.close?.();
+  assert.equal(loads, 0, 'close before any call loads nothing');
+  await assert.rejects(u.list('a.example/m'), /load failed/);
+  fail = false;
+  assert.equal((await u.list('a.example/m')).toString(), 'list a.example/m');
+  assert.equal((await u.info('a.example/m', 'v1.0.0')).toString(), 'info a.example/m v1.0.0');
+  assert.equal((await u.mod('a.example/m', 'v1.0.0')).toString(), 'mod a.example/m v1.0.0');
+  assert.equal((await u.latest('a.example/m')).toString(), 'latest a.example/m');
+  await assert.rejects(u.zip('a.example/m', 'v1.0.0'), /no zip/);
+  assert.equal(loads, 2, 'one failed load, then one that is kept');
+  await u.close?.();
+  assert.equal(closed, 1);
 });

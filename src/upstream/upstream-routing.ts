@@ -39,9 +39,11 @@ export interface RoutingOptions {
 
 export async function createRouting(opts: RoutingOptions): Promise<Routing> {
   const observed = (u: Upstream): Upstream => (opts.observe ? observeUpstream(u, opts.observe) : u);
-  let direct: Promise<Upstream> | undefined;
-  const directUpstream = (): Promise<Upstream> => {
-    direct ??= import('./direct-upstream.js').then((m) => observed(m.createDirectUpstream(opts.direct)));
+  // The direct upstream's code (git, zip creation) is loaded at its first call, not at start:
+  // `direct` ends the default chain but is reached only when the proxies before it answer 404.
+  let direct: Upstream | undefined;
+  const directUpstream = async (): Promise<Upstream> => {
+    direct ??= observed(lazyUpstream('direct', async () => (await import('./direct-upstream.js')).createDirectUpstream(opts.direct)));
     return direct;
   };
   const publicEntries: ChainEntry[] = await Promise.all(
@@ -64,6 +66,30 @@ export async function createRouting(opts: RoutingOptions): Promise<Routing> {
     async close() {
       await publicChain.close();
       if (privateChain !== publicChain) await privateChain.close();
+    },
+  };
+}
+
+/** An upstream created by `load` at its first call (once; a failed load fails that call and is retried by the next). */
+export function lazyUpstream(name: string, load: () => Promise<Upstream>): Upstream {
+  let loaded: Promise<Upstream> | undefined;
+  const get = (): Promise<Upstream> => {
+    loaded ??= load().catch((err: unknown) => {
+      loaded = undefined;
+      throw err;
+    });
+    return loaded;
+  };
+  return {
+    name,
+    list: async (path, signal) => (await get()).list(path, signal),
+    latest: async (path, signal) => (await get()).latest(path, signal),
+    info: async (path, version, signal) => (await get()).info(path, version, signal),
+    mod: async (path, version, signal) => (await get()).mod(path, version, signal),
+    zip: async (path, version, signal) => (await get()).zip(path, version, signal),
+    async close() {
+      const u = await loaded?.catch(() => undefined);
+      await u?.close?.();
     },
   };
 }
