@@ -1,26 +1,31 @@
 // What the cache hands the http layer: metadata (size, time, validator, how it was found) and a way
 // to open the bytes (a byte range of them, or a redirect URL where the storage offers one). The
 // http layer never sees a storage key: a stored file removed between lookup and open (GC, a purge
-// on another replica, an operator) is looked up again here, once, not by the caller.
+// on another replica, an operator) is looked up again here, once, not by the caller. A stored zip
+// with a copy in memory (zip-memory.ts) is opened as that buffer, not as a file stream.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ModgateError } from '../errors/modgate-error.js';
 import type { ByteRange, ObjectStat, Storage } from '../storage/storage.js';
+import type { ZipMemory } from './zip-memory.js';
 
 export type { ByteRange } from '../storage/storage.js';
 
 export type CacheStatus = 'hit' | 'miss' | 'stale' | 'negative' | 'bypass';
 
-/** The bytes of a cached object, opened, with the metadata of what was actually opened. */
-export interface OpenedObject {
-  readonly stream: Readable;
+/** The bytes opened: a stream, or (in memory) a buffer. */
+export type OpenedBytes = { readonly stream: Readable; readonly bytes?: undefined } | { readonly bytes: Buffer; readonly stream?: undefined };
+
+/** The bytes of a cached object (or of the range asked for), opened, with the metadata of what was actually opened. */
+export type OpenedObject = OpenedBytes & {
+  /** The whole object's size. */
   readonly size: number;
   readonly modified: Date;
   readonly etag: string;
   /** How the bytes were found in the end (a vanished file fetched again is a miss). */
   readonly cache: CacheStatus;
   readonly source: string;
-}
+};
 
 export interface CachedObject {
   /** The bytes, for small files (and for verified files that could not be stored); else undefined. */
@@ -62,8 +67,7 @@ export function objectFromBytes(body: Buffer, how: ObjectSource, immutable: bool
     immutable,
     etag,
     ...how,
-    open: (range) =>
-      Promise.resolve({ stream: Readable.from([range ? body.subarray(range.start, range.end + 1) : body]), size: body.length, modified, etag, ...how }),
+    open: (range) => Promise.resolve({ bytes: range ? body.subarray(range.start, range.end + 1) : body, size: body.length, modified, etag, ...how }),
     redirectUrl: noRedirect,
   };
 }
@@ -77,11 +81,13 @@ export interface StoredObjectOptions {
   readonly redirect: boolean;
   /** Looks the object up again after it vanished (no second retry); omitted = report it. */
   readonly lookAgain?: () => Promise<CachedObject>;
+  /** Copies of stored zips in memory: opened from there, read into it when it has room. */
+  readonly memory?: ZipMemory;
 }
 
-/** An immutable object kept in storage, streamed from there when opened. */
+/** An immutable object kept in storage, streamed from there when opened (or from its copy in memory). */
 export function storedObject(opts: StoredObjectOptions): CachedObject {
-  const { storage, key, stat, how } = opts;
+  const { storage, key, stat, how, memory } = opts;
   const etag = `"${stat.size.toString(16)}-${stat.modified.getTime().toString(16)}"`;
   return {
     body: undefined,
@@ -91,6 +97,8 @@ export function storedObject(opts: StoredObjectOptions): CachedObject {
     etag,
     ...how,
     async open(range) {
+      const bytes = memory && (memory.get(key, stat) ?? (await memory.load(key, stat, () => storage.get(key))));
+      if (bytes) return { bytes: range ? bytes.subarray(range.start, range.end + 1) : bytes, size: stat.size, modified: stat.modified, etag, ...how };
       const stream = await storage.open(key, range);
       if (stream) return { stream, size: stat.size, modified: stat.modified, etag, ...how };
       if (opts.lookAgain) return (await opts.lookAgain()).open(range);

@@ -23,6 +23,7 @@ import { escapePath } from '../module/escape.js';
 import { createPrefetcher, type PrefetchOutcome } from './prefetcher.js';
 import { objectFromBytes, storedObject, type CachedObject, type CacheStatus } from './cached-object.js';
 import type { AccessTimes } from './access-times.js';
+import { createZipMemory } from './zip-memory.js';
 
 export type { CachedObject, CacheStatus, OpenedObject, ByteRange } from './cached-object.js';
 
@@ -79,6 +80,8 @@ export interface ModuleCacheOptions {
   readonly now?: () => number;
   /** Bytes of small files (and zip metadata) kept in memory for hits (default 64 MiB; 0 = none). */
   readonly memoryCacheBytes?: number;
+  /** Bytes of stored zips copied into memory for hits (zip-memory.ts; default 0 = none), and the largest zip copied. */
+  readonly zipMemory?: { readonly bytes: number; readonly maxZipBytes: number };
   /** Prefetch of requirements after a .mod miss (default off). */
   readonly prefetch?: {
     readonly concurrency: number;
@@ -209,8 +212,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     objectFromBytes(body, { cache, source }, immutable, modified);
   const rememberBytes = (key: string, body: Buffer, cache: CacheStatus, source: string, immutable: boolean, modified = new Date(now())): CachedObject =>
     remember(key, fromBytes(body, cache, source, immutable, modified), () => fromBytes(body, 'hit', 'cache', immutable, modified));
+  const zipMemory = opts.zipMemory && opts.zipMemory.bytes > 0 ? createZipMemory({ budgetBytes: opts.zipMemory.bytes, maxZipBytes: opts.zipMemory.maxZipBytes }) : undefined;
   const fromStat = (key: string, stat: { size: number; modified: Date }, cache: CacheStatus, source: string, lookAgain?: () => Promise<CachedObject>): CachedObject =>
-    storedObject({ storage, key, stat, how: { cache, source }, redirect: opts.zipRedirect === true, ...(lookAgain ? { lookAgain } : {}) });
+    storedObject({ storage, key, stat, how: { cache, source }, redirect: opts.zipRedirect === true, ...(lookAgain ? { lookAgain } : {}), ...(zipMemory ? { memory: zipMemory } : {}) });
 
   const route = opts.route ?? (() => chain);
 
@@ -460,6 +464,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       for (const k of [...cache.keys()]) if (k.startsWith(prefix)) cache.delete(k);
     };
     if (hot) dropPrefix(hot, path === '' ? '' : `${escapePath(path)}/`);
+    zipMemory?.dropPrefix(path === '' ? '' : `${escapePath(path)}/`);
     dropPrefix(keptStale, path === '' ? '' : `${escapePath(path)}/`);
     if (path === '') {
       queries.clear();

@@ -54,6 +54,8 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
   tlsKey: 'PEM private key file of --tls-cert',
   auditRetentionDays: 'days the audit log of who fetched which module@version is kept',
   memoryCacheBytes: 'bytes of small files kept in memory for hits (0 = none)',
+  zipMemoryBytes: 'bytes of stored zips copied into memory for hits, least recently used dropped first (0 = none; per worker)',
+  zipMemoryMaxBytes: 'largest zip copied into memory; larger zips are streamed from storage',
   prefetch: 'fetch the .mod/.info of a module\'s requirements ahead of the client',
   prefetchConcurrency: 'prefetches running at once',
   prefetchDepth: 'levels of the requirement graph to prefetch',

@@ -146,6 +146,10 @@ export const configSchema = z
     auditRetentionDays: z.number().int().min(1).max(3650).default(30),
     /** Bytes of small files (.info/.mod/list/@latest) and zip metadata kept in memory for hits; 0 = none. */
     memoryCacheBytes: z.number().int().min(0).default(64 << 20),
+    /** Bytes of stored zips copied into memory for hits (least recently used dropped first); 0 = every zip streamed from storage. */
+    zipMemoryBytes: z.number().int().min(0).default(128 << 20),
+    /** The largest zip copied into memory; larger ones are always streamed from storage. */
+    zipMemoryMaxBytes: z.number().int().min(0).default(32 << 20),
     /** Prefetch: when a .mod is fetched for a client, fetch the .mod/.info of its requirements ahead of the client. */
     prefetch: z.boolean().default(true),
     /** How many prefetches run at once. */

@@ -13,7 +13,7 @@ const MODIFIED = new Date('2024-01-02T03:04:05.678Z');
 const ETAG = '"64-abc"';
 
 /** A stored (body-less) object over BYTES, as the cache hands out zips. */
-function zipObject(extra: Partial<CachedObject> = {}, reopened?: Partial<OpenedObject>): CachedObject {
+function zipObject(extra: Partial<CachedObject> = {}, reopened?: Partial<Omit<OpenedObject, 'stream' | 'bytes'>>): CachedObject {
   return {
     body: undefined,
     size: SIZE,

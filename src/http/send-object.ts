@@ -1,7 +1,7 @@
 // Sends a cached object with the right headers: Content-Type/Length, ETag, Cache-Control
 // (immutable for canonical versions), conditional requests (304, fresh) and single byte ranges
 // (206/416, range-parser). The bytes come from the object itself (CachedObject.open), never from
-// storage directly.
+// storage directly: a stream, or a buffer (a zip copied in memory), sent with the headers.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CachedObject, OpenedObject } from '../cache/module-cache.js';
@@ -109,8 +109,8 @@ export async function sendObject(req: FastifyRequest, reply: FastifyReply, kind:
   if (range) {
     reply.header('content-range', `bytes ${range.start}-${range.end}/${opened.size}`);
     reply.header('content-length', range.end - range.start + 1);
-    return reply.code(206).send(opened.stream);
+    return reply.code(206).send(opened.bytes ?? opened.stream);
   }
   reply.header('content-length', opened.size);
-  return reply.code(200).send(opened.stream);
+  return reply.code(200).send(opened.bytes ?? opened.stream);
 }
