@@ -89,6 +89,19 @@ export interface StoredObjectOptions {
 export function storedObject(opts: StoredObjectOptions): CachedObject {
   const { storage, key, stat, how, memory } = opts;
   const etag = `"${stat.size.toString(16)}-${stat.modified.getTime().toString(16)}"`;
+  /**
+   * The zip's copy in memory (read into it when there is room), while the store still holds the
+   * same file (a stat per open: a file removed or replaced behind the cache's back is opened, and
+   * so looked up again, as without the copy).
+   */
+  const inMemory = async (m: ZipMemory): Promise<Buffer | undefined> => {
+    const held = m.get(key, stat);
+    if (held === undefined) return m.load(key, stat, () => storage.get(key));
+    const now = await storage.stat(key);
+    if (now && now.size === stat.size && now.modified.getTime() === stat.modified.getTime()) return held;
+    m.drop(key);
+    return undefined;
+  };
   return {
     body: undefined,
     size: stat.size,
@@ -97,7 +110,7 @@ export function storedObject(opts: StoredObjectOptions): CachedObject {
     etag,
     ...how,
     async open(range) {
-      const bytes = memory && (memory.get(key, stat) ?? (await memory.load(key, stat, () => storage.get(key))));
+      const bytes = memory && (await inMemory(memory));
       if (bytes) return { bytes: range ? bytes.subarray(range.start, range.end + 1) : bytes, size: stat.size, modified: stat.modified, etag, ...how };
       const stream = await storage.open(key, range);
       if (stream) return { stream, size: stat.size, modified: stat.modified, etag, ...how };

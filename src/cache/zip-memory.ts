@@ -23,6 +23,8 @@ export interface ZipMemory {
    * beside the reads in progress, or `read` found other bytes than `stat` describes): stream it then.
    */
   load(key: string, stat: ObjectStat, read: () => Promise<Buffer | undefined>): Promise<Buffer | undefined> | undefined;
+  /** Drops the copy of `key` (the stored file changed or vanished). */
+  drop(key: string): void;
   /** Drops every copy whose key starts with `prefix` ('' = all), and any read in progress for one. */
   dropPrefix(prefix: string): void;
   /** Bytes of the copies held now. */
@@ -90,6 +92,9 @@ export function createZipMemory(opts: ZipMemoryOptions): ZipMemory {
       };
       loading.set(key, entry);
       return entry.done;
+    },
+    drop(key) {
+      held.delete(key);
     },
     dropPrefix(prefix) {
       for (const k of [...held.keys()]) if (k.startsWith(prefix)) held.delete(k);

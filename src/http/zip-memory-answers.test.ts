@@ -180,3 +180,17 @@ test('forgetting the module (purge, GC) drops the copy: the next answer reads th
   await raw(sides.memory.port, 'GET', ZIP, ['range: bytes=0-1']);
   assert.equal(fromMemory.reads.get, gets + 2, 'read again after forgetting everything');
 });
+
+test('a stored zip removed behind the cache\'s back is not answered from its copy: it is looked up again', async () => {
+  await fromMemory.cache.forget('');
+  const held = await raw(sides.memory.port, 'GET', ZIP, []);
+  assert.match(held, /^HTTP\/1\.1 200 /);
+  const gets = fromMemory.reads.get;
+  assert.match(await raw(sides.memory.port, 'GET', ZIP, []), /\r\nx-modgate-cache: hit\r\n/);
+  assert.equal(fromMemory.reads.get, gets, 'answered from the copy');
+  await rm(join(cacheDir, 'example.com/hello/@v/v1.0.0.zip'));
+  const again = await raw(sides.memory.port, 'GET', ZIP, []);
+  assert.match(again, /^HTTP\/1\.1 200 /);
+  assert.match(again, /\r\nx-modgate-cache: miss\r\n/, 'fetched again from the upstream, not the copy');
+  assert.equal(again.slice(again.indexOf('\r\n\r\n')), held.slice(held.indexOf('\r\n\r\n')), 'the same bytes (the upstream still has them)');
+});
