@@ -3,7 +3,7 @@
 
 import { stat } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { ModgateError, isModgateError } from '../errors/modgate-error.js';
 import { checkFilePath } from '../module/check-path.js';
 import { canonicalVersion, checkModule } from '../module/version.js';
@@ -31,9 +31,11 @@ const invalid = (message: string, file?: string, cause?: unknown): ModgateError 
     ...(cause === undefined ? {} : { cause }),
   });
 
-function openZip(filePath: string): Promise<yauzl.ZipFile> {
+// yauzl is loaded by the first zip check (a fill), not at start (issue #10).
+async function openZip(filePath: string): Promise<yauzl.ZipFile> {
+  const { open } = (await import('yauzl')).default;
   return new Promise((resolve, reject) => {
-    yauzl.open(filePath, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zf) => {
+    open(filePath, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, zf) => {
       if (err) reject(invalid(`module zip is not a valid zip file: ${err.message}`, undefined, err));
       else resolve(zf);
     });
