@@ -16,8 +16,9 @@ import type { FileKind, Upstream } from '../upstream/upstream.js';
 import { writeModuleZip } from '../../test/support/module-zip.js';
 import { waitFor } from '../../test/support/wait-for.js';
 import { createBasicGate } from './basic-gate.js';
-import { versionKey } from './cache-keys.js';
-import { createModuleCache, type ModuleCache, type ModuleCacheOptions, type Refusal, type StorageFailure } from './module-cache.js';
+import { latestKey, listKey, versionKey } from './cache-keys.js';
+import { createOfflineUpstream } from './offline-upstream.js';
+import { createModuleCache, type MemoryQuery, type ModuleCache, type ModuleCacheOptions, type Refusal, type StorageFailure } from './module-cache.js';
 import type { OpenedBytes } from './cached-object.js';
 
 const M = 'example.com/m';
@@ -384,6 +385,77 @@ test('module cache: a gate whose own write fails (a record on a full store) fail
   await assert.rejects(cache.zip(M, 'v1.0.0'), (e) => isModgateError(e, 'STORAGE_FULL'));
   assert.deepEqual(failures.map((f) => `${f.op} ${f.key} ${f.error.code}`), [`write ${versionKey(M, 'v1.0.0', 'zip')} STORAGE_FULL`]);
   assert.equal(await w.storage.stat(versionKey(M, 'v1.0.0', 'zip')), undefined);
+});
+
+test('module cache offline: every kind stays answerable from memory past the list TTL (stale while refreshed, then fresh again; a failed refresh kept for the TTL)', async () => {
+  const clock = { t: 1_700_000_000_000 };
+  const now = () => clock.t;
+  const storage = createMemoryStorage({ now });
+  const ONLY_MOD = 'example.com/onlymod';
+  await storage.put(versionKey(M, 'v1.0.0', 'info'), Buffer.from('{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}'));
+  await storage.put(versionKey(M, 'v1.0.0', 'mod'), Buffer.from(`module ${M}\n`));
+  await storage.put(listKey(M), Buffer.from('v1.0.0\n'));
+  await storage.put(latestKey(M), Buffer.from('{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}'));
+  // Only a go.mod of this module was fetched: its list is kept offline, its @latest cannot be rebuilt.
+  await storage.put(versionKey(ONLY_MOD, 'v1.2.0', 'mod'), Buffer.from(`module ${ONLY_MOD}\n`));
+  await storage.put(listKey(ONLY_MOD), Buffer.from('v1.2.0\n'));
+  await storage.put(latestKey(ONLY_MOD), Buffer.from('{"Version":"v1.2.0","Time":"2024-01-02T03:04:05Z"}'));
+  const backgroundErrors: string[] = [];
+  const cache = createModuleCache({
+    storage,
+    chain: createUpstreamChain([{ upstream: createOfflineUpstream(storage), fallBackOnError: false }]),
+    gate: createBasicGate(),
+    coordinator: createLocalCoordinator(),
+    listTtlMs: TTL, staleWhileRevalidateMs: SWR, negativeTtlMs: NEG, queryTtlMs: TTL,
+    now,
+    onBackgroundError: (_err, what) => backgroundErrors.push(what),
+  });
+  const queries: MemoryQuery[] = [
+    { kind: 'list', path: M },
+    { kind: 'latest', path: M },
+    { kind: 'info', path: M, version: 'v1.0.0', canonical: true },
+    { kind: 'mod', path: M, version: 'v1.0.0' },
+    { kind: 'list', path: ONLY_MOD },
+    { kind: 'mod', path: ONLY_MOD, version: 'v1.2.0' },
+  ];
+  const failing: MemoryQuery = { kind: 'latest', path: ONLY_MOD };
+  await Promise.all([cache.list(M), cache.latest(M), cache.info(M, 'v1.0.0', true), cache.mod(M, 'v1.0.0'), cache.list(ONLY_MOD), cache.mod(ONLY_MOD, 'v1.2.0'), cache.latest(ONLY_MOD)]);
+  const bodies = new Map(queries.map((q) => [q, cache.inMemory(q)?.body?.toString()]));
+  for (const [q, b] of bodies) assert.ok(b !== undefined, `${q.kind} ${q.path} in memory after the first lookup`);
+  assert.ok(cache.inMemory(failing));
+
+  // Requests keep coming for ten TTLs, a little more than half a TTL apart (every one past the TTL
+  // of what the previous refresh remembered, within stale-while-revalidate).
+  const kinds = new Set<string>();
+  for (let step = 0; step < 17; step++) {
+    clock.t += TTL * 0.6;
+    for (const q of queries) {
+      const o = cache.inMemory(q);
+      assert.ok(o, `${q.kind} ${q.path} answered from memory at +${((step + 1) * 0.6).toFixed(1)} TTL`);
+      assert.equal(o.body?.toString(), bodies.get(q));
+      kinds.add(`${q.kind}:${o.cache}`);
+    }
+    await waitFor('background refreshes done', async () => queries.every((q) => cache.inMemory(q)?.cache === 'hit'));
+    // The @latest that cannot be rebuilt offline: stale while its refresh runs, then the failed
+    // refresh is kept and answered from memory for the TTL; past that, one lookup refreshes again
+    // (the client waits for it) and its stale answer is again kept in memory.
+    if (step === 0) assert.equal(cache.inMemory(failing)?.cache, 'hit');
+    if (step === 1) {
+      assert.equal(cache.inMemory(failing)?.cache, 'stale');
+      await waitFor('the failed background refresh', async () => backgroundErrors.includes(`${ONLY_MOD}@latest`));
+    }
+    if (step === 2) assert.equal(cache.inMemory(failing)?.cache, 'stale');
+    if (step === 3) {
+      assert.equal(cache.inMemory(failing), undefined);
+      assert.ok((await cache.latest(ONLY_MOD)).staleReason);
+      const kept = cache.inMemory(failing);
+      assert.equal(kept?.cache, 'stale');
+      assert.ok(kept.staleReason);
+    }
+  }
+  // The lists and @latest were served stale while refreshed, the immutable files always as hits.
+  assert.deepEqual([...kinds].sort(), ['info:hit', 'latest:hit', 'latest:stale', 'list:hit', 'list:stale', 'mod:hit']);
+  assert.deepEqual(backgroundErrors, [`${ONLY_MOD}@latest`], 'one failing background refresh, not one per request');
 });
 
 for (const c of cases) {

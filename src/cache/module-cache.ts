@@ -128,6 +128,15 @@ export interface ModuleCache {
   abort(reason: string): void;
 }
 
+/** What refreshes one list/@latest answer: its storage key, its name in errors, the upstream call and the check of its bytes. */
+interface RefreshSpec {
+  readonly path: string;
+  readonly key: string;
+  readonly what: string;
+  readonly fetchOne: Parameters<UpstreamChain['run']>[1];
+  readonly validate: (b: Buffer, source: string) => void;
+}
+
 /** The store could not stage a zip (full, read-only): it is then fetched again to be passed through. */
 class StageFailed extends Error {
   constructor(readonly error: ModgateError) {
@@ -299,19 +308,34 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     });
   }
 
-  /** A canonical .info/.mod remembered here, noted as asked for and served (what immutableSmall and its callers note). */
-  const immutableInMemory = (file: 'info' | 'mod', path: string, version: string): CachedObject | undefined => {
-    const key = versionKey(path, version, file);
+  /** A canonical .info/.mod remembered here (under `key`), noted as asked for and served (what immutableSmall and its callers note). */
+  const immutableInMemory = (key: string, q: { readonly path: string; readonly version: string }): CachedObject | undefined => {
     const o = hot?.get(key);
     if (!o) return undefined;
     prefetcher?.clientAsked(key);
-    return touch(path, version, o);
+    return touch(q.path, q.version, o);
   };
-
-  /** A list/@latest answer remembered here and still within its TTL. */
-  const freshInMemory = (key: string): CachedObject | undefined => {
-    const o = hot?.get(key);
-    return o && now() - o.modified.getTime() < opts.listTtlMs ? o : undefined;
+  /** The memory key of a lookup (storage key, or the query memo's), computed once per query object. */
+  const memoryKeys = new WeakMap<MemoryQuery, string>();
+  const keyOf = (q: MemoryQuery): string => {
+    let k = memoryKeys.get(q);
+    if (k === undefined) {
+      switch (q.kind) {
+        case 'list':
+          k = listKey(q.path);
+          break;
+        case 'latest':
+          k = latestKey(q.path);
+          break;
+        case 'info':
+          k = q.canonical ? versionKey(q.path, q.version, 'info') : `${q.path}@${q.version}`;
+          break;
+        case 'mod':
+          k = versionKey(q.path, q.version, 'mod');
+      }
+      memoryKeys.set(q, k);
+    }
+    return k;
   };
 
   /**
@@ -320,33 +344,74 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
    * offline rebuild that cannot be made, would otherwise cost every request a failing fill).
    */
   const keptStale = new LRUCache<string, CachedObject>({ ...entryBound(10_000), ttl: Math.max(opts.listTtlMs, 1), ttlResolution: 0, perf: { now } });
+  /** Keys of list/@latest answers being revalidated in the background (one refresh at a time). */
+  const refreshing = new Set<string>();
+  /** The stale-marked answer made once per remembered object (its validator computed once). */
+  const staleOf = new WeakMap<CachedObject, CachedObject>();
+
+  /** Fetches a list/@latest answer (unless another replica or fill refreshed it meanwhile) and stores it. */
+  const fillRefreshable = (path: string, spec: RefreshSpec, force: boolean): Promise<CachedObject> =>
+    coordinator.run(spec.key, async (ctx) => {
+      const { key } = spec;
+      // Another replica (or an earlier fill) may have refreshed it meanwhile.
+      const current = force ? undefined : await storage.stat(key);
+      if (current && now() - current.modified.getTime() < opts.listTtlMs) {
+        const body = await storage.get(key);
+        if (body) {
+          keptStale.delete(key);
+          return rememberBytes(key, body, 'hit', 'cache', false, current.modified);
+        }
+      }
+      const { value, source } = await fetchRemembering<Buffer>(path, key, spec.what, async (u, signal) => {
+        const bytes = (await spec.fetchOne(u, signal)) as Buffer;
+        spec.validate(bytes, u.name);
+        return bytes;
+      });
+      const stored = (await ctx.stillOwner()) && (await putReporting(key, value));
+      await freshness.deleteNegative(key);
+      keptStale.delete(key);
+      return stored ? rememberBytes(key, value, 'miss', source, false) : fromBytes(value, 'miss', source, false);
+    });
+
+  /** Starts one background refresh of `spec` (none while one runs); if it fails, `stale` is kept for the TTL. */
+  const revalidateInBackground = (path: string, spec: RefreshSpec, stale: CachedObject): void => {
+    if (refreshing.has(spec.key)) return;
+    refreshing.add(spec.key);
+    fillRefreshable(path, spec, false)
+      .catch((err: unknown) => {
+        keptStale.set(spec.key, stale);
+        opts.onBackgroundError?.(err, spec.what);
+      })
+      .finally(() => refreshing.delete(spec.key));
+  };
+
+  /**
+   * The list/@latest answer memory gives, as refreshable would: within the TTL the remembered one;
+   * a kept stale one; within stale-while-revalidate the remembered bytes marked stale, with one
+   * background refresh started. Undefined past both (the client then waits for the refresh).
+   */
+  const refreshableInMemory = (key: string, spec: () => RefreshSpec): CachedObject | undefined => {
+    const o = hot?.get(key);
+    const age = o === undefined ? Infinity : now() - o.modified.getTime();
+    if (age < opts.listTtlMs) return o;
+    const kept = keptStale.get(key);
+    if (kept !== undefined || o?.body === undefined || age >= opts.listTtlMs + opts.staleWhileRevalidateMs) return kept;
+    let stale = staleOf.get(o);
+    if (stale === undefined) staleOf.set(o, (stale = fromBytes(o.body, 'stale', 'cache', false, o.modified)));
+    const s = spec();
+    revalidateInBackground(s.path, s, stale);
+    return stale;
+  };
 
   /** list and @latest: TTL, stale-while-revalidate, stale-if-error; `force` skips freshness. */
-  async function refreshable(path: string, key: string, what: string, fetchOne: Parameters<UpstreamChain['run']>[1], validate: (b: Buffer, source: string) => void, force = false): Promise<CachedObject> {
-    const fill = () =>
-      coordinator.run(key, async (ctx) => {
-        // Another replica (or an earlier fill) may have refreshed it meanwhile.
-        const current = force ? undefined : await storage.stat(key);
-        if (current && now() - current.modified.getTime() < opts.listTtlMs) {
-          const body = await storage.get(key);
-          if (body) return fromBytes(body, 'hit', 'cache', false, current.modified);
-        }
-        const { value, source } = await fetchRemembering<Buffer>(path, key, what, async (u, signal) => {
-          const bytes = (await fetchOne(u, signal)) as Buffer;
-          validate(bytes, u.name);
-          return bytes;
-        });
-        const stored = (await ctx.stillOwner()) && (await putReporting(key, value));
-        await freshness.deleteNegative(key);
-        return stored ? rememberBytes(key, value, 'miss', source, false) : fromBytes(value, 'miss', source, false);
-      });
-
+  async function refreshable(path: string, spec: RefreshSpec, force = false): Promise<CachedObject> {
+    const { key } = spec;
     if (force) {
       await freshness.deleteNegative(key);
       keptStale.delete(key);
-      return fill();
+      return fillRefreshable(path, spec, true);
     }
-    const inMemory = freshInMemory(key) ?? keptStale.get(key);
+    const inMemory = refreshableInMemory(key, () => spec);
     if (inMemory) return inMemory;
     const st = await storage.stat(key);
     if (st) {
@@ -356,14 +421,11 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
         if (age < opts.listTtlMs) return rememberBytes(key, body, 'hit', 'cache', false, st.modified);
         if (age < opts.listTtlMs + opts.staleWhileRevalidateMs) {
           const stale = fromBytes(body, 'stale', 'cache', false, st.modified);
-          fill().catch((err: unknown) => {
-            keptStale.set(key, stale);
-            opts.onBackgroundError?.(err, what);
-          });
+          revalidateInBackground(path, spec, stale);
           return stale;
         }
         try {
-          return await fill();
+          return await fillRefreshable(path, spec, false);
         } catch (err) {
           const reason = err instanceof Error ? err.message : String(err);
           const stale = { ...fromBytes(body, 'stale', 'cache', false, st.modified), staleReason: reason };
@@ -373,7 +435,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       }
     }
     await checkNegative(key);
-    return fill();
+    return fillRefreshable(path, spec, false);
   }
 
   /** Stages one upstream's zip in `store` (limited to MAX_ZIP_BYTES) and checks it. */
@@ -476,17 +538,22 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     await freshness.forgetPrefix(`${escapePath(path)}/@`);
   }
 
+  const listSpec = (path: string): RefreshSpec => ({ path, key: listKey(path), what: `${path}/@v/list`, fetchOne: (u, signal) => u.list(path, signal), validate: () => undefined });
+  const latestSpec = (path: string): RefreshSpec => ({
+    path,
+    key: latestKey(path),
+    what: `${path}@latest`,
+    fetchOne: (u, signal) => u.latest(path, signal),
+    validate: (b, source) => checkInfo({ path, version: 'latest', source, query: true }, b),
+  });
   const list = async (path: string, force = false) => {
-    const o = await refreshable(path, listKey(path), `${path}/@v/list`, (u, signal) => u.list(path, signal), () => undefined, force);
+    const o = await refreshable(path, listSpec(path), force);
     // A list just fetched for a client: the go command's "latest" query asks next for the .info,
     // .mod and zip of the version it picks from it.
     if (o.cache === 'miss' && !force && o.body) prefetcher?.afterListFetched(path, o.body);
     return o;
   };
-  const latest = (path: string, force = false) =>
-    refreshable(path, latestKey(path), `${path}@latest`, (u, signal) => u.latest(path, signal), (b, source) => {
-      checkInfo({ path, version: 'latest', source, query: true }, b);
-    }, force);
+  const latest = (path: string, force = false) => refreshable(path, latestSpec(path), force);
 
   return {
     list: (path) => list(path),
@@ -524,13 +591,13 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
     inMemory(q) {
       switch (q.kind) {
         case 'list':
-          return freshInMemory(listKey(q.path));
+          return refreshableInMemory(keyOf(q), () => listSpec(q.path));
         case 'latest':
-          return freshInMemory(latestKey(q.path));
+          return refreshableInMemory(keyOf(q), () => latestSpec(q.path));
         case 'info':
-          return q.canonical ? immutableInMemory('info', q.path, q.version) : queries.get(`${q.path}@${q.version}`);
+          return q.canonical ? immutableInMemory(keyOf(q), q) : queries.get(keyOf(q));
         case 'mod':
-          return immutableInMemory('mod', q.path, q.version);
+          return immutableInMemory(keyOf(q), q);
       }
     },
     get prefetchPending() {
