@@ -12,7 +12,7 @@ import type { CachedObject, ModuleCache, MemoryQuery } from '../cache/module-cac
 import type { AccessPolicy, RequestInfo } from './access-policy.js';
 import { ANONYMOUS, type Identity } from '../auth/identity.js';
 import type { ProxyRequest } from './request-path.js';
-import type { FinishedRequest, RequestFlow } from './request-flow.js';
+import type { FlowRecorder, HitTemplate, RequestFlow } from './request-flow.js';
 import { notModified, objectHeaders } from './send-object.js';
 
 export interface FastHitsOptions {
@@ -20,11 +20,23 @@ export interface FastHitsOptions {
   readonly access?: AccessPolicy;
   readonly pathPrefix: string;
   readonly shortMaxAge: number;
-  /** The request a path (after the prefix, no query) asks for (memoised); throws or undefined = not a valid proxy request. */
+  /** The request a path (after the prefix, no query) asks for; throws or undefined = not a valid proxy request. */
   readonly parse: (rel: string) => ProxyRequest | undefined;
-  readonly record: (r: FinishedRequest) => void;
+  readonly recorder: FlowRecorder;
   readonly nextId: () => string;
+  /** Called for each answer, once recorded (tests). */
+  readonly onAnswer?: () => void;
 }
+
+/** What the fast path remembers of one request target: the lookup it asks for and the records of its answers. */
+interface Target {
+  readonly q: MemoryQuery;
+  /** One record template per kind of answer (object, method, status, identity); a few at most. */
+  readonly templates: Array<{ readonly p: Prepared; readonly method: string; readonly status: number; readonly id: Identity; readonly t: HitTemplate }>;
+}
+
+/** Request targets remembered (valid proxy requests of small files only). */
+const MAX_TARGETS = 20_000;
 
 /** What a hit's answer is made of: the request as received, whichever server read it. */
 export interface HitRequest {
@@ -96,9 +108,43 @@ export function passIdentity(key: object, socket: Socket): void {
 }
 
 export function createFastHits(opts: FastHitsOptions): FastHits {
-  const { cache, access, record, nextId } = opts;
+  const { cache, access, recorder, nextId } = opts;
+  const onAnswer = opts.onAnswer;
   const base = `${opts.pathPrefix}/`;
   const prepared = new WeakMap<CachedObject, Prepared>();
+  const targets = new Map<string, Target>();
+
+  /** The target `url` names, or undefined when it is not a small file's (fastify answers it). */
+  const targetOf = (url: string): Target | undefined => {
+    const known = targets.get(url);
+    if (known !== undefined) return known;
+    const qi = url.indexOf('?');
+    let parsed: ProxyRequest | undefined;
+    try {
+      parsed = opts.parse(qi < 0 ? url.slice(base.length) : url.slice(base.length, qi));
+    } catch {
+      return undefined; // fastify answers the 400 with its reason
+    }
+    if (parsed === undefined || parsed.kind === 'zip') return undefined;
+    if (targets.size >= MAX_TARGETS) targets.delete(targets.keys().next().value!);
+    const t: Target = { q: parsed, templates: [] };
+    targets.set(url, t);
+    return t;
+  };
+
+  /** The record template of an answer (made the first time such an answer is given). */
+  const templateOf = (target: Target, r: HitRequest, p: Prepared, obj: CachedObject, status: 200 | 304, id: Identity): HitTemplate => {
+    const method = r.method;
+    for (const e of target.templates) if (e.p === p && e.method === method && e.status === status && e.id === id) return e.t;
+    const q = target.q;
+    const flow: RequestFlow = { kind: q.kind, module: q.path, cache: obj.cache, source: obj.source, ip: r.ip };
+    if (id !== ANONYMOUS) flow.identity = id.name;
+    if ('version' in q) flow.version = q.version;
+    const t = recorder.template({ method, url: r.url, flow, status, bytes: status === 200 ? p.body.length : 0 });
+    if (target.templates.length >= 8) target.templates.shift();
+    target.templates.push({ p, method, status, id, t });
+    return t;
+  };
 
   const prepare = (kind: MemoryQuery['kind'], obj: CachedObject, body: Buffer): Prepared => {
     let p = prepared.get(obj);
@@ -112,7 +158,8 @@ export function createFastHits(opts: FastHitsOptions): FastHits {
   };
 
   /** The answer from memory, or undefined to hand the request over. */
-  const answer = (r: HitRequest, start: number, q: MemoryQuery, id: Identity): Hit | undefined => {
+  const answer = (r: HitRequest, start: number, target: Target, id: Identity): Hit | undefined => {
+    const q = target.q;
     try {
       access?.checkModule(id, q.path);
     } catch {
@@ -131,10 +178,8 @@ export function createFastHits(opts: FastHitsOptions): FastHits {
       headers: fresh304 ? (head ? p.headNotModified : p.notModified) : p.ok,
       body: fresh304 || head ? undefined : p.body,
       done() {
-        const flow: RequestFlow = { kind: q.kind, module: q.path, cache: obj.cache, source: obj.source, ip: r.ip };
-        if (id !== ANONYMOUS) flow.identity = id.name;
-        if ('version' in q) flow.version = q.version;
-        record({ reqId: nextId(), method: r.method, url: r.url, flow, status, bytes: status === 200 ? body.length : 0, elapsedMs: performance.now() - start });
+        recorder.hit(templateOf(target, r, p, obj, status, id), nextId(), performance.now() - start, r.ip);
+        onAnswer?.();
       },
     };
   };
@@ -145,19 +190,12 @@ export function createFastHits(opts: FastHitsOptions): FastHits {
     const url = r.url;
     if (!url.startsWith(base)) return undefined;
     const start = performance.now();
-    const qi = url.indexOf('?');
-    let parsed: ProxyRequest | undefined;
-    try {
-      parsed = opts.parse(qi < 0 ? url.slice(base.length) : url.slice(base.length, qi));
-    } catch {
-      return undefined; // fastify answers the 400 with its reason
-    }
-    if (parsed === undefined || parsed.kind === 'zip') return undefined;
-    const q = parsed;
+    const target = targetOf(url);
+    if (target === undefined) return undefined;
     // Open proxy, no credentials: anonymous at once (no promise on the hot path).
-    if (!access || (!access.required && r.headers.authorization === undefined)) return answer(r, start, q, ANONYMOUS);
+    if (!access || (!access.required && r.headers.authorization === undefined)) return answer(r, start, target, ANONYMOUS);
     return identify().then(
-      (id) => answer(r, start, q, id),
+      (id) => answer(r, start, target, id),
       () => undefined,
     );
   };

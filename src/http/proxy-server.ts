@@ -22,7 +22,7 @@ import { createPathRedactor, type PathRedactor } from './server-paths.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 import { withFlowNotes } from '../observe/flow-scope.js';
-import { createFlowRecorder, createRequestIds, type FinishedRequest, type RequestFlow } from './request-flow.js';
+import { createFlowRecorder, createRequestIds, type RequestFlow } from './request-flow.js';
 import { identifyOnce, createFastHits } from './fast-hits.js';
 import { installRawFront } from './raw-front.js';
 import { ANONYMOUS, type Identity } from '../auth/identity.js';
@@ -128,9 +128,10 @@ function shuttingDown(res: ServerResponse): void {
 
 export async function createProxyServer(opts: ProxyServerOptions): Promise<FastifyInstance> {
   const nextId = createRequestIds();
-  const record = createFlowRecorder({
+  const recorder = createFlowRecorder({
     logger: opts.logger, ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.onFlow ? { onFlow: opts.onFlow } : {}), ...(opts.onAudit ? { onAudit: opts.onAudit } : {}),
   });
+  const record = (r: Parameters<typeof recorder.record>[0]): void => recorder.record(r);
   const prefix = opts.pathPrefix;
   // Parsing and validating a path costs more than serving a hit from memory: remember the result
   // per raw path (valid requests only; bad ones are rare and must keep their errors).
@@ -153,12 +154,8 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
           shortMaxAge: opts.shortMaxAge,
           parse,
           nextId,
-          record: opts.onFastAnswer
-            ? (r: FinishedRequest) => {
-                opts.onFastAnswer?.();
-                record(r);
-              }
-            : record,
+          recorder,
+          ...(opts.onFastAnswer ? { onAnswer: opts.onFastAnswer } : {}),
         });
   let closing = false;
   const started = new WeakMap<IncomingMessage, number>();

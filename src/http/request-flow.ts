@@ -1,10 +1,14 @@
-// One record per answered request: the request-flow log line, the request metrics and the
-// dashboard statistics. The same recorder serves fastify's onResponse hook and the fast path for
-// hits, so both write the same line and count the same way.
+// One record per answered request: the request-flow log line, the request metrics, the dashboard
+// statistics and the audit record. The same recorder serves fastify's onResponse hook and the fast
+// path for hits, so both write the same line and count the same way. The line is built as a string,
+// field by field in the order it has always had (what pino writes for the same object), and handed
+// to the logger's raw line writer; a hit's constant part (everything but its id, time, latency and
+// the client's address) is built once per kind of answer (template) and reused by each answer.
 import type { Logger } from 'pino';
-import type { Metrics } from '../observe/metrics.js';
+import type { Metrics, RequestSlot } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 import type { FlowNotes } from '../observe/flow-scope.js';
+import { rawLineWriter } from '../observe/logger.js';
 import { withoutQuery } from './redact-url.js';
 import type { AuditRecord } from '../observe/audit-log.js';
 
@@ -43,6 +47,26 @@ export interface FlowRecorderOptions {
   readonly onAudit?: (e: AuditRecord) => void;
 }
 
+/** What stays the same between answers of one kind of hit (made by FlowRecorder.template). */
+export interface HitTemplate {
+  readonly request: Omit<FinishedRequest, 'reqId' | 'elapsedMs'>;
+  readonly slot: RequestSlot | undefined;
+  readonly getBytes: number | undefined;
+  /** The line between the id and the latency. */
+  readonly middle: string;
+  readonly entry: Omit<FlowEntry, 'time' | 'latencyMs'>;
+  readonly audited: boolean;
+}
+
+export interface FlowRecorder {
+  /** Records a finished request. */
+  record(r: FinishedRequest): void;
+  /** The constant part of the records of answers like `r` (same method, target, flow, status, bytes). */
+  template(r: Omit<FinishedRequest, 'reqId' | 'elapsedMs'>): HitTemplate;
+  /** Records one answer made from `t` (what record() would record for it) to a client at `ip` (default: the template's). */
+  hit(t: HitTemplate, reqId: string, elapsedMs: number, ip?: string): void;
+}
+
 /** Request ids unique within the process, `req-<base36>` (one sequence for both paths). */
 export function createRequestIds(): () => string {
   let next = 0;
@@ -54,57 +78,91 @@ export function createRequestIds(): () => string {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-export function createFlowRecorder(opts: FlowRecorderOptions): (r: FinishedRequest) => void {
+const str = JSON.stringify;
+/** A number as pino writes it (not finite: null). */
+const num = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null');
+
+/** The ISO time of now, made once per millisecond. */
+let isoAt = 0;
+let iso = '';
+function isoNow(t: number): string {
+  if (t !== isoAt) {
+    isoAt = t;
+    iso = new Date(t).toISOString();
+  }
+  return iso;
+}
+
+export function createFlowRecorder(opts: FlowRecorderOptions): FlowRecorder {
   const { logger, metrics, onFlow, onAudit } = opts;
-  // Label objects made once per label set (prom-client validates and hashes them on every update).
-  const labelSets = new Map<string, { counter: { kind: string; result: string; status: string }; timer: { kind: string; result: string }; bytes: { kind: string } }>();
-  const labelsFor = (kind: string, result: string, status: number) => {
-    const key = `${kind} ${result} ${status}`;
-    let l = labelSets.get(key);
-    if (l === undefined) {
-      l = { counter: { kind, result, status: String(status) }, timer: { kind, result }, bytes: { kind } };
-      if (labelSets.size < 10_000) labelSets.set(key, l);
-    }
-    return l;
-  };
-  return (r) => {
+  const writeLine = rawLineWriter(logger);
+
+  const template = (r: Omit<FinishedRequest, 'reqId' | 'elapsedMs'>): HitTemplate => {
     const f = r.flow;
     const kind = f.kind ?? 'other';
     const cache = f.cache ?? 'bypass';
-    if (metrics && f.kind !== undefined && kind !== 'admin' && kind !== 'metrics') {
-      const l = labelsFor(kind, r.status >= 500 ? 'error' : cache, r.status);
-      metrics.requests.inc(l.counter);
-      metrics.requestDuration.observe(l.timer, r.elapsedMs / 1000);
-      if (r.method === 'GET') metrics.bytesServed.inc(l.bytes, r.bytes);
-    }
-    const latencyMs = Math.round(r.elapsedMs * 100) / 100;
-    const path = withoutQuery(r.url);
     const source = f.source ?? 'none';
-    if (onFlow) {
-      const entry: Mutable<FlowEntry> = { time: new Date().toISOString(), method: r.method, path, kind, cache, source, status: r.status, bytes: r.bytes, latencyMs };
-      if (f.module !== undefined) entry.module = f.module;
-      if (f.version !== undefined) entry.version = f.version;
-      if (f.skipped) entry.skipped = f.skipped;
-      if (f.identity !== undefined) entry.identity = f.identity;
-      onFlow(entry);
+    const path = withoutQuery(r.url);
+    const counted = metrics !== undefined && f.kind !== undefined && kind !== 'admin' && kind !== 'metrics';
+    let middle = `,"method":${str(r.method)},"path":${str(path)}`;
+    if (f.module !== undefined) middle += `,"module":${str(f.module)}`;
+    if (f.version !== undefined) middle += `,"version":${str(f.version)}`;
+    middle += `,"kind":${str(kind)},"cache":${str(cache)},"source":${str(source)},"status":${num(r.status)},"bytes":${num(r.bytes)}`;
+    if (f.skipped) middle += `,"skipped":${str(f.skipped)}`;
+    if (f.identity !== undefined) middle += `,"identity":${str(f.identity)}`;
+    const entry: Mutable<Omit<FlowEntry, 'time' | 'latencyMs'>> = { method: r.method, path, kind, cache, source, status: r.status, bytes: r.bytes };
+    if (f.module !== undefined) entry.module = f.module;
+    if (f.version !== undefined) entry.version = f.version;
+    if (f.skipped) entry.skipped = f.skipped;
+    if (f.identity !== undefined) entry.identity = f.identity;
+    return {
+      request: r,
+      slot: counted ? metrics.requestSlot(kind, r.status >= 500 ? 'error' : cache, r.status) : undefined,
+      getBytes: r.method === 'GET' ? r.bytes : undefined,
+      middle,
+      entry,
+      audited: f.module !== undefined,
+    };
+  };
+
+  const hit = (t: HitTemplate, reqId: string, elapsedMs: number, ip?: string): void => {
+    t.slot?.add(elapsedMs / 1000, t.getBytes);
+    const latencyMs = Math.round(elapsedMs * 100) / 100;
+    const now = Date.now();
+    const f = t.request.flow;
+    if (onFlow || (onAudit && t.audited)) {
+      const time = isoNow(now);
+      if (onFlow) onFlow({ ...t.entry, time, latencyMs });
+      if (onAudit && t.audited) {
+        const a: Mutable<AuditRecord> = { time, identity: f.identity ?? 'anonymous', ip: ip ?? f.ip ?? 'unknown', method: t.request.method, module: f.module!, kind: t.entry.kind, status: t.request.status };
+        if (f.version !== undefined) a.version = f.version;
+        onAudit(a);
+      }
     }
-    if (onAudit && f.module !== undefined) {
-      const a: Mutable<AuditRecord> = { time: new Date().toISOString(), identity: f.identity ?? 'anonymous', ip: f.ip ?? 'unknown', method: r.method, module: f.module, kind, status: r.status };
-      if (f.version !== undefined) a.version = f.version;
-      onAudit(a);
+    if (!logger.isLevelEnabled('info')) return;
+    if (writeLine) {
+      writeLine(`{"level":30,"time":${now},"reqId":${str(reqId)}${t.middle},"latency_ms":${num(latencyMs)},"msg":"request"}\n`);
+      return;
     }
-    // Built field by field in the order the line has always had (no spreads on the hot path).
-    const line: Record<string, unknown> = { reqId: r.reqId, method: r.method, path };
-    if (f.module !== undefined) line.module = f.module;
-    if (f.version !== undefined) line.version = f.version;
-    line.kind = kind;
-    line.cache = cache;
-    line.source = source;
-    line.status = r.status;
-    line.bytes = r.bytes;
-    if (f.skipped) line.skipped = f.skipped;
-    if (f.identity !== undefined) line.identity = f.identity;
+    // Another logger (pretty output): the same fields as an object.
+    const e = t.entry;
+    const line: Record<string, unknown> = { reqId, method: e.method, path: e.path };
+    if (e.module !== undefined) line.module = e.module;
+    if (e.version !== undefined) line.version = e.version;
+    line.kind = e.kind;
+    line.cache = e.cache;
+    line.source = e.source;
+    line.status = e.status;
+    line.bytes = e.bytes;
+    if (e.skipped) line.skipped = e.skipped;
+    if (e.identity !== undefined) line.identity = e.identity;
     line.latency_ms = latencyMs;
     logger.info(line, 'request');
+  };
+
+  return {
+    template,
+    hit,
+    record: (r) => hit(template(r), r.reqId, r.elapsedMs),
   };
 }

@@ -41,7 +41,7 @@ export interface AuditLogOptions {
   readonly storage: Storage;
   readonly retentionDays: number;
   readonly flushMs?: number;
-  /** Buffered records above which a batch is written at once. */
+  /** Buffered records above which a batch is written at once (default 20 000: a busy server writes a batch every few seconds, not several a second). */
   readonly batchSize?: number;
   readonly onError?: (err: Error) => void;
   readonly now?: () => Date;
@@ -64,6 +64,9 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   let buffer: AuditRecord[] = [];
   let writing: Promise<void> = Promise.resolve();
   let lastPrune = 0;
+  const batchSize = opts.batchSize ?? 20_000;
+  /** A batch write was asked for by size (one at a time). */
+  let batchQueued = false;
 
   const prune = async (): Promise<void> => {
     const t = now().getTime();
@@ -95,7 +98,10 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   return {
     record(r) {
       buffer.push(r);
-      if (buffer.length >= (opts.batchSize ?? 1000)) void flush();
+      if (buffer.length >= batchSize && !batchQueued) {
+        batchQueued = true;
+        void flush().finally(() => (batchQueued = false));
+      }
     },
     async query(q) {
       await writing;

@@ -1,12 +1,17 @@
 // Prometheus metrics (prom-client) on a registry of modgate's own: requests, latency, upstream
 // fetches, single-flight joins, checksum verifications, pollution events, cache contents, process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createRequestMetrics, type BoundHistogram, type RequestSlot } from './request-metrics.js';
+
+export type { RequestSlot } from './request-metrics.js';
 
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Counter<'kind' | 'result' | 'status'>;
-  readonly requestDuration: Histogram<'kind' | 'result'>;
+  readonly requestDuration: BoundHistogram<'kind' | 'result'>;
   readonly bytesServed: Counter<'kind'>;
+  /** The three request metrics of one label set, bound once (plain counts, read at scrape time). */
+  requestSlot(kind: string, result: string, status: number): RequestSlot;
   readonly upstreamFetches: Counter<'upstream' | 'kind' | 'outcome'>;
   readonly upstreamDuration: Histogram<'upstream' | 'kind'>;
   readonly bytesFetched: Counter<'upstream'>;
@@ -43,15 +48,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
   const readContents = async () => opts.cacheContents?.().catch(() => undefined);
   return {
     registry,
-    requests: new Counter({ name: 'modgate_requests_total', help: 'Proxy requests by file kind, cache result (hit|miss|stale|negative|bypass|error) and status', labelNames: ['kind', 'result', 'status'], registers }),
-    requestDuration: new Histogram({
-      name: 'modgate_request_duration_seconds',
-      help: 'Proxy request latency by file kind and cache result',
-      labelNames: ['kind', 'result'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers,
-    }),
-    bytesServed: new Counter({ name: 'modgate_bytes_served_total', help: 'Response body bytes served by file kind', labelNames: ['kind'], registers }),
+    ...createRequestMetrics(registers),
     upstreamFetches: new Counter({ name: 'modgate_upstream_fetches_total', help: 'Upstream fetches by upstream, kind and outcome (ok|not_found|error|refused)', labelNames: ['upstream', 'kind', 'outcome'], registers }),
     upstreamDuration: new Histogram({
       name: 'modgate_upstream_fetch_duration_seconds',

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
+import { createLogger } from '../observe/logger.js';
 import { createProxyServer, type ReadinessCheck } from '../http/proxy-server.js';
 import { createAccessPolicy } from '../http/access-policy.js';
 import { createAuthenticator } from '../auth/authenticator.js';
@@ -80,7 +80,7 @@ export async function side(cache: HitCache, mode: HitMode, readiness: ReadinessC
   const s: Partial<Side> = { lines, metrics, events, fastAnswers: 0, frontAnswers: 0, httpRequests: 0 };
   const app = await createProxyServer({
     cache,
-    logger: pino({ level: 'info', base: null }, out),
+    logger: createLogger({ level: 'info', format: 'json', destination: out }),
     pathPrefix: '',
     shortMaxAge: 60,
     negativeMaxAge: 60,
