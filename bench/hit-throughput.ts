@@ -149,8 +149,15 @@ await withScope(async (scope) => {
     }
   }
 
-  // One unrecorded second per server and case first: modgate's JIT warms up (the Go server and nginx need none).
+  // Every path once, then one unrecorded second per server and case: modgate's memory holds every
+  // file and its JIT warms up (the Go server and nginx need neither). Without the single pass, a
+  // loaded machine's one second may not reach every path, and a connection whose request is not in
+  // memory yet is handed to node:http for good (src/http/raw-front.ts), so round 1 would measure that.
   const warmUp = async (url: string, c: Case): Promise<void> => {
+    for (const p of c.paths) {
+      const r = await get(url + p);
+      if (r.status !== 200) throw new Error(`warming ${url}${p}: HTTP ${r.status}`);
+    }
     await runWrk({ url, paths: c.paths, durationS: 1, connections: c.connections, threads: 1, dir: work, ...(pin ? { cpus: WRK_CPU } : {}) });
   };
   for (const c of cases) for (const who of Object.keys(urls) as Who[]) await warmUp(urls[who], c);
