@@ -21,6 +21,37 @@ const BATCH_BYTES = 64 * 1024;
 /** Longest wait of a line before its batch is written. */
 const BATCH_MS = 50;
 
+/**
+ * The largest write to a pipe that POSIX keeps whole when several processes write to it (Linux:
+ * 4096): the workers of `--workers N` share the primary's stdout, so a batch is written in pieces
+ * of whole lines up to this size, and no line is cut by another worker's write.
+ */
+const PIPE_BUF = 4096;
+
+/** `s` (whole lines) cut at line ends into pieces of at most PIPE_BUF bytes (a longer line is a piece of its own). */
+export function atomicPieces(s: string): string[] {
+  if (s.length <= PIPE_BUF / 3 || Buffer.byteLength(s) <= PIPE_BUF) return [s];
+  const pieces: string[] = [];
+  let start = 0;
+  while (start < s.length) {
+    let end = s.length;
+    if (Buffer.byteLength(s.slice(start)) > PIPE_BUF) {
+      // The last line end within PIPE_BUF bytes (characters are 1-3 UTF-8 bytes for UTF-16 units).
+      let limit = start + PIPE_BUF;
+      let cut = s.lastIndexOf('\n', limit - 1);
+      while (cut >= start && Buffer.byteLength(s.slice(start, cut + 1)) > PIPE_BUF) {
+        limit = cut;
+        cut = s.lastIndexOf('\n', limit - 1);
+      }
+      // No line end within reach: the (long) line up to its end goes alone.
+      end = cut >= start ? cut + 1 : (s.indexOf('\n', start) + 1 || s.length);
+    }
+    pieces.push(s.slice(start, end));
+    start = end;
+  }
+  return pieces;
+}
+
 const rawWriters = new WeakMap<Logger, (line: string) => void>();
 
 /**
@@ -43,7 +74,8 @@ export function createLogger(opts: LoggerOptions): Logger {
     const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(base, pretty({ colorize: isTty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: dest }));
   }
-  const sink = dest === process.stdout ? batching(pino.destination({ fd: 1, sync: false })) : dest;
+  // maxWrite: sonic-boom joins pieces into one write up to this size (see atomicPieces).
+  const sink = dest === process.stdout ? batching(pino.destination({ fd: 1, sync: false, maxWrite: PIPE_BUF })) : dest;
   const logger = pino(base, sink);
   rawWriters.set(logger, (line) => void sink.write(line));
   return logger;
@@ -61,7 +93,7 @@ function batching(sonic: ReturnType<typeof pino.destination>): { write(s: string
     if (pending === '') return;
     const s = pending;
     pending = '';
-    sonic.write(s);
+    for (const piece of atomicPieces(s)) sonic.write(piece);
   };
   // Registered after pino's own exit hook (which flushes the destination): write what is left, then flush again.
   process.on('exit', () => {
