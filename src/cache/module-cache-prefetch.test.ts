@@ -168,3 +168,17 @@ test('a client\'s .mod starts that version\'s zip; the client\'s zip request joi
   await waitFor('prefetch idle', async () => without.cache.prefetchPending === 0, 10_000, 5);
   assert.ok(!off.asked.some((a) => a.endsWith('.zip')), `modZips off fetched: ${off.asked.join(', ')}`);
 });
+
+test('the .mod a zip fill fetches starts no requirement walk; a .mod a client asks for does', { timeout: 20_000 }, async () => {
+  const zipFirst = upstream();
+  const a = cacheOver(zipFirst.u, { zipDepth: 0 }); // prefetch on, depth 1, no zips below zips
+  await a.cache.zip('example.com/app', 'v1.0.0');
+  await waitFor('prefetch idle', async () => a.cache.prefetchPending === 0, 10_000, 5);
+  assert.deepEqual(zipFirst.asked.filter((r) => !r.startsWith('example.com/app@')), [], 'requirements fetched below a zip');
+
+  const modFirst = upstream();
+  const b = cacheOver(modFirst.u, { zipDepth: 0 });
+  await b.cache.mod('example.com/app', 'v1.0.0');
+  await waitFor('the walk', async () => modFirst.asked.includes('example.com/lib@v1.2.0.mod') && b.cache.prefetchPending === 0, 10_000, 5);
+  assert.ok(modFirst.asked.includes('example.com/big@v1.0.0.mod'));
+});

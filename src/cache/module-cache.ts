@@ -266,7 +266,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           if (o.cache === 'miss') prefetcher?.markPrefetched(versionKey(path, version, kind));
           return o.cache === 'miss';
         },
-        goMod: async (path, version) => (await immutableSmall('mod', path, version, undefined, true)).body ?? Buffer.alloc(0),
+        goMod: async (path, version) => (await immutableSmall('mod', path, version, 0, true)).body ?? Buffer.alloc(0),
       })
     : undefined;
 
@@ -493,7 +493,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       // (no-ops when cached), and the zip is checked only once both are stored (the recording gate
       // reads the stored .mod) and made visible after that. If either fails, so does the zip fill.
       gate.prepare?.(path, version); // the checksum lookup runs while the files download
-      const metadata = Promise.all([immutableSmall('info', path, version, undefined, byPrefetch), immutableSmall('mod', path, version, undefined, byPrefetch)]);
+      // The .mod fetched for a zip starts no requirement walk: a client asking for the zip first
+      // builds with a complete go.mod and go.sum, and asks for no other .mod before its zips.
+      const metadata = Promise.all([immutableSmall('info', path, version, 0, byPrefetch), immutableSmall('mod', path, version, 0, byPrefetch)]);
       const stop = new AbortController();
       metadata.catch((err: unknown) => stop.abort(err));
       const { value, source } = await fetchRemembering<{ staged: StagedObject; h1: string; stored: boolean }>(path, key, `${path}@${version}`, async (u, signal) => {

@@ -105,3 +105,57 @@ test('a .mod a client asked for: with modZips its .info and zip, once; a lower v
   await off.idle();
   assert.deepEqual(off.fetched, []);
 });
+
+test('a requirement\'s zip is prefetched at the highest version any go.mod seen requires, not the lower one its importer lists', async () => {
+  const seen = { ...mods, 'example.com/x@v1.0.0': 'module example.com/x\n\nrequire example.com/b v1.3.0\n' };
+  const { p, fetched, idle } = fixture(seen, { zipDepth: 1 });
+  p.afterModFetched(Buffer.from(seen['example.com/x@v1.0.0']), 0); // a zip fill's .mod: no walk, but its requirements are noted
+  await idle();
+  assert.deepEqual(fetched, [], 'depth 0: nothing fetched');
+  p.afterZipAsked('example.com/a', 'v1.0.0'); // a lists b v1.0.0
+  await waitFor('the requirement zip', async () => fetched.length >= 1, 10_000, 5);
+  await idle();
+  assert.deepEqual(fetched, ['zip example.com/b@v1.3.0']);
+});
+
+test('a queued zip prefetch is dropped when a client asks for a higher version first', async () => {
+  const fetched: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const p = createPrefetcher({
+    concurrency: 4,
+    depth: 0,
+    zipDepth: 1,
+    zipConcurrency: 1,
+    fetch: async (kind, path, version) => {
+      fetched.push(`${kind} ${path}@${version}`);
+      await gate; // the one zip slot stays busy until released
+      return true;
+    },
+    goMod: async (path) => Buffer.from(path === 'example.com/top' ? 'module example.com/top\n\nrequire (\n\texample.com/slow v1.0.0\n\texample.com/b v1.0.0\n)\n' : `module ${path}\n`),
+  });
+  p.afterZipAsked('example.com/top', 'v1.0.0');
+  await waitFor('the first zip started', async () => fetched.length === 1, 10_000, 5);
+  p.afterZipAsked('example.com/b', 'v1.1.0'); // the client's build selected b v1.1.0 while b v1.0.0 waited
+  release();
+  await waitFor('prefetch idle', async () => p.pending === 0, 10_000, 5);
+  assert.deepEqual(fetched, ['zip example.com/slow@v1.0.0']);
+});
+
+test('one guessed version per module path: a second importer listing a higher version starts no second zip of that path', async () => {
+  const two = { ...mods, 'example.com/y@v1.0.0': 'module example.com/y\n\nrequire example.com/b v1.1.0\n' };
+  const { p, fetched, idle } = fixture(two, { zipDepth: 1 });
+  p.afterZipAsked('example.com/a', 'v1.0.0'); // lists b v1.0.0
+  await waitFor('b prefetched', async () => fetched.length >= 1, 10_000, 5);
+  await idle();
+  p.afterZipAsked('example.com/y', 'v1.0.0'); // lists b v1.1.0
+  await idle();
+  assert.deepEqual(fetched, ['zip example.com/b@v1.0.0']);
+  // Versions a client names are not guesses: its .mod of b v1.2.0 still starts that zip (modZips).
+  const named = fixture(two, { zipDepth: 1, modZips: true });
+  named.p.afterZipAsked('example.com/a', 'v1.0.0');
+  await waitFor('b prefetched', async () => named.fetched.length >= 1, 10_000, 5);
+  named.p.afterModAsked('example.com/b', 'v1.2.0');
+  await named.idle();
+  assert.ok(named.fetched.includes('zip example.com/b@v1.2.0'), named.fetched.join(', '));
+});

@@ -1,9 +1,12 @@
 // Prefetch: work the go command is about to ask for, started ahead of it through the same cache
 // fill (single-flight, integrity gate, private routing), a bounded number at a time and a bounded
 // depth down the requirement graph:
-// - after a .mod was fetched: the .mod (and .info) of its requirements (the graph walk);
+// - after a .mod was fetched for a client: the .mod (and .info) of its requirements (the graph
+//   walk; a .mod fetched as part of a zip fill starts none: a client that asks for zips before
+//   .mod files has a complete go.mod and go.sum and asks for no other .mod before its zips);
 // - after a client asked for a zip: the zips of that version's direct requirements (a build's next
-//   downloads: the go command downloads zips one import at a time, after unpacking the last);
+//   downloads: the go command downloads zips one import at a time, after unpacking the last), each
+//   at the highest version a go.mod seen here requires (the build list holds at least that one);
 // - when a client asks for a .mod (prefetch.modZips): that version's .info and zip (a build asks
 //   for the zip of each module it imports after the module's .mod; a go.mod's `// indirect`
 //   requirements are asked for too, so some of these zips are never used: counted as not used);
@@ -128,10 +131,27 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
       } catch {
         return; // the client's own request reports the failure
       }
+      noteRequired(reqs);
       // Direct requirements only: the modules this one's packages import. A go ≥ 1.17 go.mod
       // also lists its whole pruned build list as "// indirect", most of which a build never opens.
-      for (const r of reqs) if (!r.indirect) enqueueZip(r.path, r.version, depthLeft - 1);
+      // Each at the highest version any go.mod seen so far requires (what MVS selects at least).
+      for (const r of reqs) if (!r.indirect) enqueueZip(r.path, requiredVersion(r.path, r.version), depthLeft - 1, true);
     });
+  };
+
+  // Highest version of each module path that a go.mod seen here requires: the build list (minimal
+  // version selection) holds at least that version, so a requirement's zip is prefetched at it
+  // rather than at the (often lower) version one go.mod lists.
+  const required = new LRUCache<string, string>({ max: REMEMBERED });
+  const noteRequired = (reqs: ReadonlyArray<{ path: string; version: string }>): void => {
+    for (const r of reqs) {
+      const h = required.get(r.path);
+      if (h === undefined || compare(r.version, h) > 0) required.set(r.path, r.version);
+    }
+  };
+  const requiredVersion = (path: string, version: string): string => {
+    const h = required.get(path);
+    return h !== undefined && compare(h, version) > 0 ? h : version;
   };
 
   // Highest version of each module path whose zip was asked for or scheduled: the build list holds
@@ -144,9 +164,17 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     return false;
   };
 
-  const enqueueZip = (path: string, version: string, depthLeft: number): void => {
+  // Module paths with a requirement's zip prefetch scheduled (zips below zips): one guessed version
+  // per path (the build list holds one; a guess that was too low leaves the right one to the
+  // client's own request). Zips of versions a client named (its .mod, a list's latest) are not limited.
+  const guessedPaths = new LRUCache<string, true>({ max: REMEMBERED });
+  const enqueueZip = (path: string, version: string, depthLeft: number, guess = false): void => {
+    if (guess && guessedPaths.has(path)) return;
     if (supersededBy(path, version) || !once(`zip ${path}@${version}`)) return;
+    if (guess) guessedPaths.set(path, true);
     void zips(async () => {
+      // A client asked for (or a prefetch chose) a higher version while this one waited its turn.
+      if (highest.get(path) !== version) return;
       await counted(() => opts.fetch('zip', path, version, depthLeft));
       zipsBelow(path, version, depthLeft);
     });
@@ -154,8 +182,10 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
 
   return {
     afterModFetched(goMod, depthLeft) {
+      const reqs = requirements(goMod);
+      noteRequired(reqs);
       if (depthLeft <= 0) return;
-      for (const r of requirements(goMod)) {
+      for (const r of reqs) {
         enqueue('mod', r.path, r.version, depthLeft - 1);
         if (depthLeft === opts.depth) enqueue('info', r.path, r.version, 0);
       }
