@@ -70,15 +70,31 @@ const rejections: [string, TestZipEntry[], RegExp][] = [
   ['newline in name', [{ name: `${P}a\nb.go` }], /a\\nb|not clean|malformed|invalid/],
 ];
 
-for (const [what, entries, reason] of rejections) {
-  void test(`rejects: ${what}`, async () => {
-    await assert.rejects(checkModuleZip(zipFile(entries), mod), (err: unknown) => {
-      assert.ok(isModgateError(err, 'ZIP_INVALID'), String(err));
-      assert.match(err.message, reason);
-      return true;
+// Both ways of reading: small zips in memory (the default), larger ones streamed (forced here).
+for (const [how, opts] of [['in memory', {}], ['streamed', { inMemoryMax: 0 }]] as const) {
+  for (const [what, entries, reason] of rejections) {
+    void test(`rejects (${how}): ${what}`, async () => {
+      await assert.rejects(checkModuleZip(zipFile(entries), mod, opts), (err: unknown) => {
+        assert.ok(isModgateError(err, 'ZIP_INVALID'), String(err));
+        assert.match(err.message, reason);
+        return true;
+      });
     });
-  });
+  }
 }
+
+void test('the streamed and the in-memory reading give the same result', async () => {
+  const file = zipFile([
+    { name: `${P}go.mod`, data: GO_MOD },
+    { name: `${P}LICENSE`, data: 'MIT\n', method: 0 },
+    { name: `${P}big.go`, data: 'package m\n// '.concat('x'.repeat(5 << 20)) },
+    { name: `${P}sub/a.go`, data: 'package sub\n'.repeat(100) },
+  ]);
+  const streamed = await checkModuleZip(file, mod, { inMemoryMax: 0 });
+  const inMemory = await checkModuleZip(file, mod);
+  assert.deepEqual(inMemory, streamed);
+  assert.equal(inMemory.goMod?.toString(), GO_MOD);
+});
 
 void test('rejects a non-zip and a non-canonical version', async () => {
   const file = join(dir, 'not.zip');

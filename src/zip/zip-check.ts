@@ -1,8 +1,10 @@
 // Reads and checks a module zip from a local file the way the go command does before trusting it
 // (x/mod/zip CheckZip + Unzip's size enforcement + dirhash.HashZip), without extracting anything.
 
-import { stat } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
+import { readFile, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { setImmediate as yieldTurn } from 'node:timers/promises';
+import { crc32, inflateRawSync } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { ModgateError, isModgateError } from '../errors/modgate-error.js';
 import { checkFilePath } from '../module/check-path.js';
@@ -135,6 +137,39 @@ async function readEntry(zf: yauzl.ZipFile, p: Planned, keep: boolean): Promise<
   return keep ? { sha256, data: Buffer.concat(chunks) } : { sha256 };
 }
 
+/** Zips up to this size are read whole and inflated entry by entry in memory (several times less CPU than streams). */
+const IN_MEMORY_MAX = 64 << 20;
+/** Uncompressed bytes handled between two yields of the event loop on the in-memory path. */
+const YIELD_EVERY = 4 << 20;
+const LOCAL_HEADER = 0x04034b50;
+
+/** One entry of a zip held in memory: its bytes inflated and checked as readEntry checks them. */
+function entryFromBuffer(zip: Buffer, p: Planned): Buffer {
+  const e = p.entry;
+  const bad = (reason: string): never => {
+    throw invalid(`module zip entry ${JSON.stringify(p.name)}: ${reason}`, p.name);
+  };
+  const off = e.relativeOffsetOfLocalHeader;
+  if (off + 30 > zip.length || zip.readUInt32LE(off) !== LOCAL_HEADER) bad('invalid local file header');
+  const start = off + 30 + zip.readUInt16LE(off + 26) + zip.readUInt16LE(off + 28);
+  const end = start + e.compressedSize;
+  if (end > zip.length) bad('file data overflows the zip file');
+  const raw = zip.subarray(start, end);
+  let data: Buffer;
+  if (e.compressionMethod === STORE) {
+    data = raw;
+  } else {
+    try {
+      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.uncompressedSize) });
+    } catch (err) {
+      return bad(`${err instanceof Error ? err.message : String(err)} (declared size ${e.uncompressedSize})`);
+    }
+  }
+  if (data.length !== e.uncompressedSize) bad(`uncompressed size ${data.length} does not match the declared ${e.uncompressedSize}`);
+  if (crc32(data) >>> 0 !== e.crc32 >>> 0) bad('checksum (CRC-32) error');
+  return data;
+}
+
 /**
  * Checks the module zip at filePath for path@version as the go command would before using it:
  * size limits, entry names (prefix, clean, valid file paths, no case-fold collisions or duplicates,
@@ -143,7 +178,7 @@ async function readEntry(zf: yauzl.ZipFile, p: Planned, keep: boolean): Promise<
  * offending file (never filePath: messages reach clients); INVALID_PATH/INVALID_VERSION if
  * path@version itself is invalid.
  */
-export async function checkModuleZip(filePath: string, mod: { path: string; version: string }): Promise<ZipCheckResult> {
+export async function checkModuleZip(filePath: string, mod: { path: string; version: string }, opts: { inMemoryMax?: number } = {}): Promise<ZipCheckResult> {
   const cv = canonicalVersion(mod.version);
   if (cv !== mod.version) {
     throw new ModgateError('INVALID_VERSION', `version ${JSON.stringify(mod.version)} is not canonical (should be ${JSON.stringify(cv)})`);
@@ -160,10 +195,25 @@ export async function checkModuleZip(filePath: string, mod: { path: string; vers
     const { planned, files, size } = plan(entries, prefix);
     const hashed: HashedFile[] = [];
     let goMod: Buffer | undefined;
-    for (const p of planned) {
-      const r = await readEntry(zf, p, p.isGoMod);
-      if (p.isGoMod) goMod = r.data;
-      hashed.push({ name: p.name, sha256: r.sha256 });
+    if (zipSize <= (opts.inMemoryMax ?? IN_MEMORY_MAX)) {
+      const zip = await readFile(filePath);
+      let sinceYield = 0;
+      for (const p of planned) {
+        const data = entryFromBuffer(zip, p);
+        if (p.isGoMod) goMod = Buffer.from(data);
+        hashed.push({ name: p.name, sha256: createHash('sha256').update(data).digest() });
+        sinceYield += data.length;
+        if (sinceYield >= YIELD_EVERY) {
+          sinceYield = 0;
+          await yieldTurn(); // other requests are answered between large entries
+        }
+      }
+    } else {
+      for (const p of planned) {
+        const r = await readEntry(zf, p, p.isGoMod);
+        if (p.isGoMod) goMod = r.data;
+        hashed.push({ name: p.name, sha256: r.sha256 });
+      }
     }
     const h1 = hash1(hashed);
     return goMod === undefined ? { h1, files, uncompressedSize: size } : { h1, files, uncompressedSize: size, goMod };
