@@ -22,7 +22,7 @@ import { waitFor } from '../../test/support/wait-for.js';
 let dir: string;
 const zips = new Map<string, string>();
 const goMods: Record<string, string> = {
-  'example.com/app@v1.0.0': 'module example.com/app\n\ngo 1.17\n\nrequire (\n\texample.com/lib v1.2.0\n\texample.com/big v1.0.0 // indirect\n)\n',
+  'example.com/app@v1.0.0': 'module example.com/app\n\ngo 1.17\n\nrequire (\n\texample.com/lib v1.2.0\n\texample.com/big v1.0.0 // a direct requirement (tests, tools) that no package imports\n)\n',
   'example.com/lib@v1.2.0': 'module example.com/lib\n',
   'example.com/lib@v1.1.0': 'module example.com/lib\n',
   'example.com/big@v1.0.0': 'module example.com/big\n',
@@ -33,7 +33,9 @@ before(async () => {
   for (const id of Object.keys(goMods)) {
     const [path, version] = id.split('@') as [string, string];
     const file = join(dir, `${id.replace(/[/@]/g, '_')}.zip`);
-    await writeModuleZip(file, path, version, { 'go.mod': goMods[id]!, 'x.go': 'package x\n' });
+    // app's package imports lib (a requirement it builds) and nothing of big.
+    const x = path === 'example.com/app' ? 'package x\n\nimport "example.com/lib"\n' : 'package x\n';
+    await writeModuleZip(file, path, version, { 'go.mod': goMods[id]!, 'x.go': x });
     zips.set(id, file);
   }
 });
@@ -119,13 +121,13 @@ test('a zip whose .mod is refused is not stored, and the client gets the .mod\'s
   assert.equal(await storage.stat(versionKey('example.com/lib', 'v1.2.0', 'mod')), undefined);
 });
 
-test('a client\'s zip starts the zips of its direct requirements; // indirect ones are left alone', async () => {
+test('a client\'s zip starts the zips of the requirements its packages import; others are left alone', async () => {
   const { u, asked } = upstream();
   const { cache, storage } = cacheOver(u, { zipDepth: 1 });
   await cache.zip('example.com/app', 'v1.0.0');
   await waitFor('the requirement zip stored', async () => (await storage.stat(versionKey('example.com/lib', 'v1.2.0', 'zip'))) !== undefined, 10_000, 10);
   await waitFor('prefetch idle', async () => cache.prefetchPending === 0, 10_000, 10);
-  assert.ok(!asked.includes('example.com/big@v1.0.0.zip'), 'an indirect requirement\'s zip was prefetched');
+  assert.ok(!asked.includes('example.com/big@v1.0.0.zip'), 'a requirement no package imports had its zip prefetched');
   const hit = await cache.zip('example.com/lib', 'v1.2.0');
   assert.equal(hit.cache, 'hit');
 });

@@ -21,6 +21,7 @@ import { checkInfo, checkModFile, type GateSubject, type IntegrityGate } from '.
 import { latestKey, listKey, versionKey } from './cache-keys.js';
 import { escapePath } from '../module/escape.js';
 import { createPrefetcher, type PrefetchOutcome } from './prefetcher.js';
+import { openZipPackages } from '../zip/zip-imports.js';
 import { objectFromBytes, storedObject, type CachedObject, type CacheStatus } from './cached-object.js';
 import type { AccessTimes } from './access-times.js';
 import { createZipMemory } from './zip-memory.js';
@@ -267,6 +268,11 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           return o.cache === 'miss';
         },
         goMod: async (path, version) => (await immutableSmall('mod', path, version, 0, true)).body ?? Buffer.alloc(0),
+        // The stored (verified) zip's packages, to follow its imports; none when it was not stored.
+        packages: async (path, version) => {
+          const zip = await storage.get(versionKey(path, version, 'zip'));
+          return zip === undefined ? undefined : openZipPackages(zip, { path, version });
+        },
       })
     : undefined;
 

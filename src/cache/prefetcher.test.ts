@@ -159,3 +159,45 @@ test('one guessed version per module path: a second importer listing a higher ve
   await named.idle();
   assert.ok(named.fetched.includes('zip example.com/b@v1.2.0'), named.fetched.join(', '));
 });
+
+test('with package reading: zips of the modules the reached packages import, not test-only or unreached ones; a newly needed package is followed later', async () => {
+  const goMods: Record<string, string> = {
+    'example.com/a@v1.0.0': 'module example.com/a\n\nrequire (\n\texample.com/b v1.0.0\n\texample.com/t v1.0.0\n\texample.com/o v1.0.0\n)\n',
+    'example.com/b@v1.0.0': 'module example.com/b\n\nrequire (\n\texample.com/d v0.1.0\n\texample.com/e v0.1.0\n)\n',
+    'example.com/x@v1.0.0': 'module example.com/x\n\nrequire example.com/b v1.0.0\n',
+  };
+  const pkgs: Record<string, Record<string, string[]>> = {
+    'example.com/a@v1.0.0': {
+      'example.com/a': ['fmt', 'example.com/a/internal'],
+      'example.com/a/internal': ['example.com/b/sub'],
+      'example.com/a/opt': ['example.com/o'], // not imported by the root: not built
+    }, // example.com/t is imported by a's tests only: not listed here
+    'example.com/b@v1.0.0': { 'example.com/b': ['example.com/e'], 'example.com/b/sub': ['example.com/d'] },
+    'example.com/x@v1.0.0': { 'example.com/x': ['example.com/b'] },
+  };
+  const fetched: string[] = [];
+  const p = createPrefetcher({
+    concurrency: 4,
+    depth: 0,
+    zipDepth: 2,
+    zipConcurrency: 2,
+    fetch: async (kind, path, version) => {
+      fetched.push(`${kind} ${path}@${version}`);
+      return true;
+    },
+    goMod: async (path, version) => Buffer.from(goMods[`${path}@${version}`] ?? `module ${path}\n`),
+    packages: async (path, version) => {
+      const m = pkgs[`${path}@${version}`] ?? {};
+      return { packages: new Set(Object.keys(m)), imports: async (pkg) => m[pkg] ?? [], close: () => undefined };
+    },
+  });
+  const idle = () => waitFor('prefetches to finish', async () => p.pending === 0, 10_000, 5);
+  p.afterZipAsked('example.com/a', 'v1.0.0');
+  await waitFor('two levels', async () => fetched.length >= 2, 10_000, 5);
+  await idle();
+  assert.deepEqual(fetched.sort(), ['zip example.com/b@v1.0.0', 'zip example.com/d@v0.1.0'], 'b through a/internal, d through b/sub only');
+  p.afterZipAsked('example.com/x', 'v1.0.0'); // x imports b's root package: b is followed again from it
+  await waitFor('e', async () => fetched.includes('zip example.com/e@v0.1.0'), 10_000, 5);
+  await idle();
+  assert.equal(fetched.length, 3, fetched.join(', '));
+});

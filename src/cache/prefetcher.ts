@@ -37,7 +37,20 @@ export interface PrefetcherOptions {
   readonly fetch: (kind: PrefetchKind, path: string, version: string, depthLeft: number) => Promise<boolean>;
   /** The go.mod of a version (through the cache), to find the requirements of a zip. */
   readonly goMod?: (path: string, version: string) => Promise<Buffer>;
+  /**
+   * The packages of a stored zip and their imports: with it, the zips below a zip are those of the
+   * modules its reached packages import (not every direct requirement: test-only and optional
+   * ones are left out). Undefined (or a failure) falls back to the direct requirements.
+   */
+  readonly packages?: (path: string, version: string) => Promise<ModulePackages | undefined>;
   readonly onOutcome?: (o: PrefetchOutcome) => void;
+}
+
+/** A module zip's packages (import paths) and, on demand, what each imports. */
+export interface ModulePackages {
+  readonly packages: ReadonlySet<string>;
+  imports(pkg: string): Promise<string[]>;
+  close(): void;
 }
 
 export interface Prefetcher {
@@ -87,12 +100,15 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     scheduled.set(id, true);
     return true;
   };
-  const counted = async (run: () => Promise<boolean>): Promise<void> => {
+  /** Runs one fetch and counts its outcome; false when it failed. */
+  const counted = async (run: () => Promise<boolean>): Promise<boolean> => {
     try {
       const fetched = await run(); // not inside the optional call: it must run without onOutcome too
       opts.onOutcome?.(fetched ? 'fetched' : 'hit');
+      return true;
     } catch {
       opts.onOutcome?.('error');
+      return false;
     }
   };
 
@@ -120,10 +136,80 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     });
   };
 
+  // Packages of each module path known to be built: imported by a reached package of another
+  // module. A module's zip is followed from these (or, when none is known, from its root package).
+  const neededPkgs = new LRUCache<string, Set<string>>({ max: REMEMBERED });
+  // Packages of each path@version whose imports were already followed.
+  const explored = new LRUCache<string, Set<string>>({ max: REMEMBERED });
+  const addNeeded = (path: string, pkgs: Iterable<string>): boolean => {
+    const set = neededPkgs.get(path) ?? new Set<string>();
+    const before = set.size;
+    for (const p of pkgs) set.add(p);
+    neededPkgs.set(path, set);
+    return set.size > before;
+  };
+  const inModule = (pkg: string, path: string): boolean => pkg === path || pkg.startsWith(`${path}/`);
+
+  /**
+   * The modules (among reqs) that the reached packages of path's zip import, with the packages
+   * imported: from the packages known to be needed (else the root package, else all), through the
+   * module's own imports. Undefined when the zip's packages cannot be read.
+   */
+  const importedModules = async (path: string, version: string, reqs: ReadonlyArray<{ path: string }>): Promise<Map<string, Set<string>> | undefined> => {
+    let z: ModulePackages | undefined;
+    try {
+      z = await opts.packages?.(path, version);
+    } catch {
+      return undefined;
+    }
+    if (z === undefined) return undefined;
+    try {
+      const done = explored.get(`${path}@${version}`) ?? new Set<string>();
+      explored.set(`${path}@${version}`, done);
+      let start = [...(neededPkgs.get(path) ?? [])].filter((p) => z.packages.has(p));
+      if (start.length === 0 && done.size === 0) start = z.packages.has(path) ? [path] : [...z.packages];
+      const queue = start.filter((p) => !done.has(p));
+      for (const p of queue) done.add(p);
+      const byModule = new Map<string, Set<string>>();
+      // Longest module path first: a nested module's packages are its own, not its parent's.
+      const mods = reqs.map((r) => r.path).sort((a, b) => b.length - a.length);
+      while (queue.length > 0) {
+        const pkg = queue.shift()!;
+        for (const imp of await z.imports(pkg)) {
+          const dep = mods.find((m) => inModule(imp, m));
+          if (dep === undefined) {
+            if (inModule(imp, path) && z.packages.has(imp) && !done.has(imp)) {
+              done.add(imp);
+              queue.push(imp);
+            }
+            continue; // the standard library, or a path no requirement provides
+          }
+          const set = byModule.get(dep) ?? new Set<string>();
+          set.add(imp);
+          byModule.set(dep, set);
+        }
+      }
+      return byModule;
+    } finally {
+      z.close();
+    }
+  };
+
+  /** Whether path@version has packages not followed yet (or was never followed). */
+  const newToExplore = (path: string, version: string): boolean => {
+    const done = explored.get(`${path}@${version}`);
+    if (done === undefined) return true;
+    for (const p of neededPkgs.get(path) ?? []) if (!done.has(p)) return true;
+    return false;
+  };
+
   /** Zips of the requirements of path@version, `depthLeft` levels down. */
   const zipsBelow = (path: string, version: string, depthLeft: number): void => {
     const goMod = opts.goMod;
-    if (depthLeft <= 0 || goMod === undefined || !once(`reqzips ${path}@${version}`)) return;
+    if (depthLeft <= 0 || goMod === undefined) return;
+    // Without package reading each version is followed once; with it, again when a newly needed
+    // package of it is known (its imports may reach modules the first packages did not).
+    if (opts.packages === undefined ? !once(`reqzips ${path}@${version}`) : !newToExplore(path, version)) return;
     void small(async () => {
       let reqs;
       try {
@@ -132,10 +218,21 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
         return; // the client's own request reports the failure
       }
       noteRequired(reqs);
-      // Direct requirements only: the modules this one's packages import. A go ≥ 1.17 go.mod
-      // also lists its whole pruned build list as "// indirect", most of which a build never opens.
-      // Each at the highest version any go.mod seen so far requires (what MVS selects at least).
-      for (const r of reqs) if (!r.indirect) enqueueZip(r.path, requiredVersion(r.path, r.version), depthLeft - 1, true);
+      const imported = await importedModules(path, version, reqs);
+      if (imported === undefined) {
+        // Direct requirements: the modules this one's packages import (tests included). A go ≥ 1.17
+        // go.mod also lists its whole pruned build list as "// indirect", most of which a build never opens.
+        // Each at the highest version any go.mod seen so far requires (what MVS selects at least).
+        for (const r of reqs) if (!r.indirect) enqueueZip(r.path, requiredVersion(r.path, r.version), depthLeft - 1, true);
+        return;
+      }
+      for (const r of reqs) {
+        const pkgs = imported.get(r.path);
+        if (pkgs === undefined) continue;
+        const grew = addNeeded(r.path, pkgs);
+        const v = requiredVersion(r.path, r.version);
+        if (!enqueueZip(r.path, v, depthLeft - 1, true) && grew && filledZips.has(`${r.path}@${v}`)) zipsBelow(r.path, v, depthLeft - 1);
+      }
     });
   };
 
@@ -168,16 +265,21 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   // per path (the build list holds one; a guess that was too low leaves the right one to the
   // client's own request). Zips of versions a client named (its .mod, a list's latest) are not limited.
   const guessedPaths = new LRUCache<string, true>({ max: REMEMBERED });
-  const enqueueZip = (path: string, version: string, depthLeft: number, guess = false): void => {
-    if (guess && guessedPaths.has(path)) return;
-    if (supersededBy(path, version) || !once(`zip ${path}@${version}`)) return;
+  // path@version of zips prefetched here (their packages can be read).
+  const filledZips = new LRUCache<string, true>({ max: REMEMBERED });
+  /** Schedules a zip; false when it was already scheduled, superseded, or another version was guessed. */
+  const enqueueZip = (path: string, version: string, depthLeft: number, guess = false): boolean => {
+    if (guess && guessedPaths.has(path)) return false;
+    if (supersededBy(path, version) || !once(`zip ${path}@${version}`)) return false;
     if (guess) guessedPaths.set(path, true);
     void zips(async () => {
       // A client asked for (or a prefetch chose) a higher version while this one waited its turn.
       if (highest.get(path) !== version) return;
-      await counted(() => opts.fetch('zip', path, version, depthLeft));
+      if (!(await counted(() => opts.fetch('zip', path, version, depthLeft)))) return;
+      filledZips.set(`${path}@${version}`, true);
       zipsBelow(path, version, depthLeft);
     });
+    return true;
   };
 
   return {
@@ -197,6 +299,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     },
     afterZipAsked(path, version) {
       supersededBy(path, version);
+      filledZips.set(`${path}@${version}`, true);
       zipsBelow(path, version, zipDepth);
     },
     afterListFetched(path, list) {
