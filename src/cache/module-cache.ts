@@ -612,6 +612,7 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       return prefetcher?.pending ?? 0;
     },
     async zip(path, version) {
+      prefetcher?.zipAsked(path, version); // a guess of a lower version is not started while this one fills
       const o = touch(path, version, await downloadZip(path, version));
       // A build's next downloads are (mostly) this version's requirements.
       prefetcher?.afterZipAsked(path, version);

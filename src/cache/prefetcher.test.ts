@@ -201,3 +201,11 @@ test('with package reading: zips of the modules the reached packages import, not
   await idle();
   assert.equal(fetched.length, 3, fetched.join(', '));
 });
+
+test('a zip a client is still waiting for stops the prefetch of a lower version of it', async () => {
+  const { p, fetched, idle } = fixture(mods, { zipDepth: 1 });
+  p.zipAsked('example.com/b', 'v1.1.0'); // the client's b v1.1.0 fill is running
+  p.afterZipAsked('example.com/a', 'v1.0.0'); // a lists b v1.0.0
+  await idle();
+  assert.deepEqual(fetched, []);
+});

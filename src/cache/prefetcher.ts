@@ -58,6 +58,8 @@ export interface Prefetcher {
   afterModFetched(goMod: Buffer, depthLeft: number): void;
   /** Schedules the .info and zip of path@version, whose .mod a client asked for (with modZips). */
   afterModAsked(path: string, version: string): void;
+  /** Notes that a client asked for path@version's zip (before its fill): lower versions are not prefetched. */
+  zipAsked(path: string, version: string): void;
   /** Schedules the zips of the requirements of path@version, whose zip a client asked for. */
   afterZipAsked(path: string, version: string): void;
   /** Schedules the .info/.mod/zip of the version a "latest" query would pick from a fetched list. */
@@ -296,6 +298,9 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
       if (opts.modZips !== true) return;
       enqueue('info', path, version, 0);
       enqueueZip(path, version, 0);
+    },
+    zipAsked(path, version) {
+      supersededBy(path, version);
     },
     afterZipAsked(path, version) {
       supersededBy(path, version);

@@ -59,7 +59,7 @@ export const CONFIG_DESCRIPTIONS: Readonly<Record<ConfigKey, string>> = {
   prefetch: 'fetch the .mod/.info of a module\'s requirements ahead of the client',
   prefetchConcurrency: 'prefetches running at once',
   prefetchDepth: 'levels of the requirement graph to prefetch',
-  prefetchZipDepth: 'levels of requirements whose zips are prefetched below a zip a client asked for (0 = none)',
+  prefetchZipDepth: 'levels of requirements whose zips are prefetched below a zip a client asked for, following the imports of the packages a build reaches (0 = none)',
   prefetchModZips: 'when a client asks for a .mod, prefetch the .info and zip of that version (the go command asks for the zip next)',
   prefetchZipConcurrency: 'zip prefetches running at once',
   hedgeAfterMs: 'ask the next "|" upstream too when one has not answered within this many ms (0 = off)',
