@@ -612,8 +612,15 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
       return prefetcher?.pending ?? 0;
     },
     async zip(path, version) {
-      prefetcher?.zipAsked(path, version); // a guess of a lower version is not started while this one fills
-      const o = touch(path, version, await downloadZip(path, version));
+      // Noted before the fill: no lower version of it is guessed, and no zip prefetch starts, meanwhile.
+      prefetcher?.zipAsked(path, version);
+      let got;
+      try {
+        got = await downloadZip(path, version);
+      } finally {
+        prefetcher?.zipAnswered();
+      }
+      const o = touch(path, version, got);
       // A build's next downloads are (mostly) this version's requirements.
       prefetcher?.afterZipAsked(path, version);
       return o;

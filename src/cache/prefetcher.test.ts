@@ -209,3 +209,15 @@ test('a zip a client is still waiting for stops the prefetch of a lower version 
   await idle();
   assert.deepEqual(fetched, []);
 });
+
+test('no zip prefetch starts while a client waits for a zip; they start once it was answered', async () => {
+  const { p, fetched, idle } = fixture(mods, { zipDepth: 1 });
+  p.zipAsked('example.com/other', 'v1.0.0'); // a client's fill is running
+  p.afterZipAsked('example.com/a', 'v1.0.0');
+  await waitFor('the zip prefetch waiting', async () => p.waitingForClients === 1, 10_000, 5);
+  assert.deepEqual(fetched, []);
+  p.zipAnswered();
+  await waitFor('b prefetched', async () => fetched.length === 1, 10_000, 5);
+  await idle();
+  assert.deepEqual(fetched, ['zip example.com/b@v1.0.0']);
+});

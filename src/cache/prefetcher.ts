@@ -58,8 +58,15 @@ export interface Prefetcher {
   afterModFetched(goMod: Buffer, depthLeft: number): void;
   /** Schedules the .info and zip of path@version, whose .mod a client asked for (with modZips). */
   afterModAsked(path: string, version: string): void;
-  /** Notes that a client asked for path@version's zip (before its fill): lower versions are not prefetched. */
+  /**
+   * Notes that a client asked for path@version's zip (before its fill): lower versions are not
+   * prefetched, and no zip prefetch starts until every such request got its answer (zipAnswered).
+   */
   zipAsked(path: string, version: string): void;
+  /** A client's zip request (zipAsked) got its answer or failed. */
+  zipAnswered(): void;
+  /** Zip prefetches waiting for clients' zip requests to be answered. */
+  readonly waitingForClients: number;
   /** Schedules the zips of the requirements of path@version, whose zip a client asked for. */
   afterZipAsked(path: string, version: string): void;
   /** Schedules the .info/.mod/zip of the version a "latest" query would pick from a fetched list. */
@@ -267,6 +274,15 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   // per path (the build list holds one; a guess that was too low leaves the right one to the
   // client's own request). Zips of versions a client named (its .mod, a list's latest) are not limited.
   const guessedPaths = new LRUCache<string, true>({ max: REMEMBERED });
+  // Client zip requests not answered yet: a client waiting on a fill gets the CPU (zip checks are
+  // the costly part of a fill) before any prefetched zip starts; those run while the go command
+  // unpacks what it got.
+  let clientZips = 0;
+  const waiters: Array<() => void> = [];
+  const clientsServed = async (): Promise<void> => {
+    while (clientZips > 0) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+
   // path@version of zips prefetched here (their packages can be read).
   const filledZips = new LRUCache<string, true>({ max: REMEMBERED });
   /** Schedules a zip; false when it was already scheduled, superseded, or another version was guessed. */
@@ -275,6 +291,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     if (supersededBy(path, version) || !once(`zip ${path}@${version}`)) return false;
     if (guess) guessedPaths.set(path, true);
     void zips(async () => {
+      await clientsServed();
       // A client asked for (or a prefetch chose) a higher version while this one waited its turn.
       if (highest.get(path) !== version) return;
       if (!(await counted(() => opts.fetch('zip', path, version, depthLeft)))) return;
@@ -301,6 +318,14 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     },
     zipAsked(path, version) {
       supersededBy(path, version);
+      clientZips++;
+    },
+    zipAnswered() {
+      clientZips = Math.max(0, clientZips - 1);
+      if (clientZips === 0) for (const w of waiters.splice(0)) w();
+    },
+    get waitingForClients() {
+      return waiters.length;
     },
     afterZipAsked(path, version) {
       supersededBy(path, version);
@@ -334,6 +359,8 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     clear() {
       small.clearQueue();
       zips.clearQueue();
+      clientZips = 0;
+      for (const w of waiters.splice(0)) w();
     },
   };
 }
