@@ -221,3 +221,30 @@ test('no zip prefetch starts while a client waits for a zip; they start once it 
   await idle();
   assert.deepEqual(fetched, ['zip example.com/b@v1.0.0']);
 });
+
+test('a zip whose packages cannot be read is followed once, through its direct requirements', async () => {
+  const fetched: string[] = [];
+  let goModReads = 0;
+  const p = createPrefetcher({
+    concurrency: 4,
+    depth: 0,
+    zipDepth: 1,
+    fetch: async (kind, path, version) => {
+      fetched.push(`${kind} ${path}@${version}`);
+      return true;
+    },
+    goMod: async (path, version) => {
+      goModReads++;
+      return Buffer.from(mods[`${path}@${version}` as keyof typeof mods] ?? `module ${path}\n`);
+    },
+    packages: async () => undefined, // e.g. the zip was served without being stored
+  });
+  const idle = () => waitFor('prefetches to finish', async () => p.pending === 0, 10_000, 5);
+  p.afterZipAsked('example.com/a', 'v1.0.0');
+  await waitFor('b', async () => fetched.length >= 1, 10_000, 5);
+  await idle();
+  p.afterZipAsked('example.com/a', 'v1.0.0');
+  await idle();
+  assert.deepEqual(fetched, ['zip example.com/b@v1.0.0'], 'direct requirements only (c is // indirect)');
+  assert.equal(goModReads, 1, 'its go.mod read once');
+});

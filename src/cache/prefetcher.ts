@@ -148,6 +148,8 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   // Packages of each module path known to be built: imported by a reached package of another
   // module. A module's zip is followed from these (or, when none is known, from its root package).
   const neededPkgs = new LRUCache<string, Set<string>>({ max: REMEMBERED });
+  // path@version whose zip could not be read (not stored): followed once, by its direct requirements.
+  const unreadable = new LRUCache<string, true>({ max: REMEMBERED });
   // Packages of each path@version whose imports were already followed.
   const explored = new LRUCache<string, Set<string>>({ max: REMEMBERED });
   const addNeeded = (path: string, pkgs: Iterable<string>): boolean => {
@@ -169,9 +171,12 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     try {
       z = await opts.packages?.(path, version);
     } catch {
+      z = undefined;
+    }
+    if (z === undefined) {
+      unreadable.set(`${path}@${version}`, true);
       return undefined;
     }
-    if (z === undefined) return undefined;
     try {
       const done = explored.get(`${path}@${version}`) ?? new Set<string>();
       explored.set(`${path}@${version}`, done);
@@ -206,6 +211,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
 
   /** Whether path@version has packages not followed yet (or was never followed). */
   const newToExplore = (path: string, version: string): boolean => {
+    if (unreadable.has(`${path}@${version}`)) return false; // followed once through its direct requirements
     const done = explored.get(`${path}@${version}`);
     if (done === undefined) return true;
     for (const p of neededPkgs.get(path) ?? []) if (!done.has(p)) return true;
