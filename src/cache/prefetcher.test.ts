@@ -210,7 +210,7 @@ test('a zip a client is still waiting for stops the prefetch of a lower version 
   assert.deepEqual(fetched, []);
 });
 
-test('no zip prefetch starts while a client waits for a zip; they start once it was answered', async () => {
+test('no guessed zip prefetch starts while a client waits for a zip; they start once it was answered', async () => {
   const { p, fetched, idle } = fixture(mods, { zipDepth: 1 });
   p.zipAsked('example.com/other', 'v1.0.0'); // a client's fill is running
   p.afterZipAsked('example.com/a', 'v1.0.0');
@@ -220,6 +220,11 @@ test('no zip prefetch starts while a client waits for a zip; they start once it 
   await waitFor('b prefetched', async () => fetched.length === 1, 10_000, 5);
   await idle();
   assert.deepEqual(fetched, ['zip example.com/b@v1.0.0']);
+  // A version a client named (its .mod) is not a guess: its zip starts while another client waits.
+  const named = fixture(mods, { zipDepth: 0, modZips: true });
+  named.p.zipAsked('example.com/other', 'v1.0.0');
+  named.p.afterModAsked('example.com/d', 'v0.1.0');
+  await waitFor('d prefetched', async () => named.fetched.includes('zip example.com/d@v0.1.0'), 10_000, 5);
 });
 
 test('a zip whose packages cannot be read is followed once, through its direct requirements', async () => {

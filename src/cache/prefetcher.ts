@@ -60,7 +60,7 @@ export interface Prefetcher {
   afterModAsked(path: string, version: string): void;
   /**
    * Notes that a client asked for path@version's zip (before its fill): lower versions are not
-   * prefetched, and no zip prefetch starts until every such request got its answer (zipAnswered).
+   * prefetched, and no guessed zip prefetch starts until every such request got its answer (zipAnswered).
    */
   zipAsked(path: string, version: string): void;
   /** A client's zip request (zipAsked) got its answer or failed. */
@@ -281,8 +281,8 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   // client's own request). Zips of versions a client named (its .mod, a list's latest) are not limited.
   const guessedPaths = new LRUCache<string, true>({ max: REMEMBERED });
   // Client zip requests not answered yet: a client waiting on a fill gets the CPU (zip checks are
-  // the costly part of a fill) before any prefetched zip starts; those run while the go command
-  // unpacks what it got.
+  // the costly part of a fill) before any guessed zip (below a zip) starts; those run while the go
+  // command unpacks what it got.
   let clientZips = 0;
   const waiters: Array<() => void> = [];
   const clientsServed = async (): Promise<void> => {
@@ -297,7 +297,9 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
     if (supersededBy(path, version) || !once(`zip ${path}@${version}`)) return false;
     if (guess) guessedPaths.set(path, true);
     void zips(async () => {
-      await clientsServed();
+      // Guesses wait for the clients; zips of versions a client named (its .mod, a list's latest)
+      // are about to be asked for and run at once.
+      if (guess) await clientsServed();
       // A client asked for (or a prefetch chose) a higher version while this one waited its turn.
       if (highest.get(path) !== version) return;
       if (!(await counted(() => opts.fetch('zip', path, version, depthLeft)))) return;
