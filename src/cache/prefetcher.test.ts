@@ -164,7 +164,8 @@ test('with package reading: zips of the modules the reached packages import, not
   const goMods: Record<string, string> = {
     'example.com/a@v1.0.0': 'module example.com/a\n\nrequire (\n\texample.com/b v1.0.0\n\texample.com/t v1.0.0\n\texample.com/o v1.0.0\n)\n',
     'example.com/b@v1.0.0': 'module example.com/b\n\nrequire (\n\texample.com/d v0.1.0\n\texample.com/e v0.1.0\n)\n',
-    'example.com/x@v1.0.0': 'module example.com/x\n\nrequire example.com/b v1.0.0\n',
+    // x lists a module with no zip yet (so x is read); it imports only b's root package.
+    'example.com/x@v1.0.0': 'module example.com/x\n\nrequire (\n\texample.com/b v1.0.0\n\texample.com/f v1.0.0\n)\n',
   };
   const pkgs: Record<string, Record<string, string[]>> = {
     'example.com/a@v1.0.0': {
@@ -252,4 +253,26 @@ test('a zip whose packages cannot be read is followed once, through its direct r
   await idle();
   assert.deepEqual(fetched, ['zip example.com/b@v1.0.0'], 'direct requirements only (c is // indirect)');
   assert.equal(goModReads, 1, 'its go.mod read once');
+});
+
+test('a zip whose direct requirements all have zips asked for or scheduled is not read for its packages', async () => {
+  let reads = 0;
+  const p = createPrefetcher({
+    concurrency: 4,
+    depth: 0,
+    zipDepth: 1,
+    fetch: async () => true,
+    goMod: async (path, version) => Buffer.from(mods[`${path}@${version}` as keyof typeof mods] ?? `module ${path}\n`),
+    packages: async () => {
+      reads++;
+      return { packages: new Set(['example.com/a']), imports: async () => ['example.com/b'], close: () => undefined };
+    },
+  });
+  p.zipAsked('example.com/b', 'v1.0.0'); // a's one direct requirement (c is // indirect)
+  p.zipAnswered();
+  p.afterZipAsked('example.com/a', 'v1.0.0');
+  await waitFor('prefetch idle', async () => p.pending === 0, 10_000, 5);
+  assert.equal(reads, 0);
+  p.afterZipAsked('example.com/b', 'v1.0.0'); // b lists d, not asked for yet: read
+  await waitFor('b read', async () => reads === 1 && p.pending === 0, 10_000, 5);
 });

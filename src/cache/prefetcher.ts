@@ -233,6 +233,9 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
         return; // the client's own request reports the failure
       }
       noteRequired(reqs);
+      // Every module it lists directly already has a zip asked for or scheduled (`go mod download`
+      // asks for them all): reading its packages would find nothing to start.
+      if (opts.packages !== undefined && reqs.every((r) => r.indirect || highest.has(r.path))) return;
       const imported = await importedModules(path, version, reqs);
       if (imported === undefined) {
         // Direct requirements: the modules this one's packages import (tests included). A go ≥ 1.17
