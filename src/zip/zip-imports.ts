@@ -2,7 +2,7 @@
 // not constrained by `ignore`; testdata, vendor and _/. directories are not packages the go
 // command builds). Read from the zip's bytes; only the head of each file is inflated. Used by the
 // prefetch (cache/prefetcher.ts) to follow a build's imports from one module into the next.
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { goFileImports } from '../module/go-imports.js';
 
 /** Bytes of a file's head read for its imports (license headers and long import blocks fit). */
@@ -19,8 +19,9 @@ export interface ZipPackages {
 const skippedDir = (dir: string): boolean => dir.split('/').some((d) => d === 'testdata' || d === 'vendor' || d.startsWith('_') || d.startsWith('.'));
 
 export async function openZipPackages(zip: Buffer, mod: { path: string; version: string }): Promise<ZipPackages> {
+  const { fromBuffer } = (await import('yauzl')).default; // loaded by the first use, not at start
   const zf = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-    yauzl.fromBuffer(zip, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z)));
+    fromBuffer(zip, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true }, (err, z) => (err ? reject(err) : resolve(z)));
   });
   const prefix = `${mod.path}@${mod.version}/`;
   const files = new Map<string, yauzl.Entry[]>();
