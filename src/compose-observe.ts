@@ -55,6 +55,7 @@ export function createObservation(config: Config, logger: Logger, deps: Observat
     retentionDays: config.auditRetentionDays,
     onError: (err) => logger.warn({ err: err.message }, 'audit batch not stored yet (kept in memory)'),
   });
+  const storageEvents = storageEventGate();
   return {
     metrics,
     stats,
@@ -64,7 +65,9 @@ export function createObservation(config: Config, logger: Logger, deps: Observat
       const errno = typeof f.error.details?.errno === 'string' ? f.error.details.errno : f.error.code;
       metrics.storageErrors.inc({ op: f.op, code: errno });
       logger.error({ err: f.error.message, code: f.error.code, errno, op: f.op, key: f.key }, 'storage failure: served without caching');
-      events.record('storage_error', `storage ${f.op} of ${f.key} failed: ${f.error.message}`, { op: f.op, code: f.error.code, errno, key: f.key }).catch(() => undefined);
+      if (storageEvents.first(f.op, errno, f.key)) {
+        events.record('storage_error', `storage ${f.op} of ${f.key} failed: ${f.error.message}`, { op: f.op, code: f.error.code, errno, key: f.key }).catch(() => undefined);
+      }
     },
     onRefusal(r) {
       events.record('pollution', `${r.upstream} served ${r.path}@${r.version}.${r.kind} that modgate's checks refused: ${r.rule}`, {
@@ -92,6 +95,31 @@ export function createObservation(config: Config, logger: Logger, deps: Observat
     onTlsReload(err) {
       if (err) logger.error({ err: err.message }, 'TLS certificate not reloaded: the previous one stays in force');
       else logger.info({ cert: config.tlsCert }, 'TLS certificate reloaded');
+    },
+  };
+}
+
+/** Interval within which a storage failure of the same operation, errno and area is not recorded as an event again. */
+const STORAGE_EVENT_INTERVAL_MS = 60_000;
+
+/**
+ * Which storage failures become events: the first per operation, errno and area (a `.modgate/<dir>`
+ * of modgate's own state, or the module files) in a minute. A full or read-only store fails every
+ * write of a build; each is still logged and counted, but hundreds of identical events would push
+ * every other event (a pin that could not be written among them) out of the event log.
+ */
+function storageEventGate(): { first(op: string, errno: string, key: string): boolean } {
+  const last = new Map<string, number>();
+  return {
+    first(op, errno, key) {
+      const area = key.startsWith('.modgate/') ? key.slice(0, key.indexOf('/', '.modgate/'.length) + 1 || key.length) : 'modules';
+      const id = `${op} ${errno} ${area}`;
+      const now = Date.now();
+      const at = last.get(id);
+      if (at !== undefined && now - at < STORAGE_EVENT_INTERVAL_MS) return false;
+      if (last.size >= 1000) last.clear();
+      last.set(id, now);
+      return true;
     },
   };
 }
