@@ -44,6 +44,11 @@ export interface CachedObject {
   open(range?: ByteRange): Promise<OpenedObject>;
   /** A URL the client may GET the bytes from directly (presigned S3 URL) when redirects are on. */
   redirectUrl(): Promise<string | undefined>;
+  /**
+   * The whole bytes when a copy is held in memory and the store still holds that file (zips,
+   * zip-memory.ts); undefined = not held (open() streams or reads it). Never reads the bytes.
+   */
+  readonly memoryCopy?: () => Promise<Buffer | undefined>;
 }
 
 export interface ObjectSource {
@@ -94,13 +99,15 @@ export function storedObject(opts: StoredObjectOptions): CachedObject {
    * same file (a stat per open: a file removed or replaced behind the cache's back is opened, and
    * so looked up again, as without the copy).
    */
-  const inMemory = async (m: ZipMemory): Promise<Buffer | undefined> => {
-    const held = m.get(key, stat);
-    if (held === undefined) return m.load(key, stat, () => storage.get(key));
+  const stillStored = async (m: ZipMemory, held: Buffer): Promise<Buffer | undefined> => {
     const now = await storage.stat(key);
     if (now && now.size === stat.size && now.modified.getTime() === stat.modified.getTime()) return held;
     m.drop(key);
     return undefined;
+  };
+  const inMemory = async (m: ZipMemory): Promise<Buffer | undefined> => {
+    const held = m.get(key, stat);
+    return held === undefined ? m.load(key, stat, () => storage.get(key)) : stillStored(m, held);
   };
   return {
     body: undefined,
@@ -118,5 +125,13 @@ export function storedObject(opts: StoredObjectOptions): CachedObject {
       throw new ModgateError('STORAGE_ERROR', `cached file ${key} disappeared while being served`, { details: { vanished: key } });
     },
     redirectUrl: opts.redirect && storage.presignedUrl ? () => storage.presignedUrl!(key) : noRedirect,
+    ...(memory
+      ? {
+          memoryCopy: () => {
+            const held = memory.get(key, stat);
+            return held === undefined ? Promise.resolve(undefined) : stillStored(memory, held);
+          },
+        }
+      : {}),
   };
 }

@@ -100,11 +100,12 @@ export interface ModuleCacheOptions {
   readonly onBackgroundError?: (err: unknown, what: string) => void;
 }
 
-/** A lookup of a small file, as inMemory takes it: the kind, the module path and (for a version's files) the version. */
+/** A lookup of a small file (or a zip's metadata), as inMemory takes it: the kind, the module path and (for a version's files) the version. */
 export type MemoryQuery =
   | { readonly kind: 'list' | 'latest'; readonly path: string }
   | { readonly kind: 'info'; readonly path: string; readonly version: string; readonly canonical: boolean }
-  | { readonly kind: 'mod'; readonly path: string; readonly version: string };
+  | { readonly kind: 'mod'; readonly path: string; readonly version: string }
+  | { readonly kind: 'zip'; readonly path: string; readonly version: string };
 
 export interface ModuleCache {
   /**
@@ -338,6 +339,9 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           break;
         case 'mod':
           k = versionKey(q.path, q.version, 'mod');
+          break;
+        case 'zip':
+          k = versionKey(q.path, q.version, 'zip');
       }
       memoryKeys.set(q, k);
     }
@@ -606,6 +610,16 @@ export function createModuleCache(opts: ModuleCacheOptions): ModuleCache {
           return q.canonical ? immutableInMemory(keyOf(q), q) : queries.get(keyOf(q));
         case 'mod':
           return immutableInMemory(keyOf(q), q);
+        case 'zip': {
+          // (What zip() notes too; a zip's bytes may still be in storage only: see CachedObject.memoryCopy.)
+          const key = keyOf(q);
+          const o = hot?.get(key);
+          if (!o) return undefined;
+          prefetcher?.clientAsked(key);
+          touch(q.path, q.version, o);
+          prefetcher?.afterZipAsked(q.path, q.version);
+          return o;
+        }
       }
     },
     get prefetchPending() {

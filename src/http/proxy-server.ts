@@ -1,7 +1,7 @@
 // The HTTP server: GOPROXY routes, health/readiness, one request-flow log line per request.
 // Parses the request, calls the cache, maps the result; status codes come from error-status.ts.
-// In front of fastify, fast-hits.ts answers small files already in memory; everything else (and
-// every request while the server closes) is routed here. Over TLS (HTTP/2 with HTTP/1.1 fallback)
+// In front of fastify, fast-hits.ts answers small files already in memory and zip-hits.ts zips
+// held in memory; everything else (and every request while the server closes) is routed here. Over TLS (HTTP/2 with HTTP/1.1 fallback)
 // HTTP/1.1 requests go through the fast path too (not the raw socket front); HTTP/2 requests all go
 // through fastify.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -22,9 +22,10 @@ import { createPathRedactor, type PathRedactor } from './server-paths.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { FlowEntry } from '../observe/request-stats.js';
 import { withFlowNotes } from '../observe/flow-scope.js';
-import { createFlowRecorder, createRequestIds, type RequestFlow } from './request-flow.js';
+import { createFlowRecorder, createRequestIds, type FinishedRequest, type RequestFlow } from './request-flow.js';
 import { identifyOnce, createFastHits } from './fast-hits.js';
 import { installRawFront } from './raw-front.js';
+import { createZipHits } from './zip-hits.js';
 import { ANONYMOUS, type Identity } from '../auth/identity.js';
 import type { TlsPair } from './tls-context.js';
 import type { AuditRecord } from '../observe/audit-log.js';
@@ -144,6 +145,13 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
     }
     return parsed;
   };
+  /** What the zip fast path records an answer with (counted for tests as a fast answer). */
+  const fastRecord = opts.onFastAnswer
+    ? (r: FinishedRequest) => {
+        opts.onFastAnswer?.();
+        record(r);
+      }
+    : record;
   const fast =
     opts.fastPath === false
       ? undefined
@@ -157,6 +165,10 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
           recorder,
           ...(opts.onFastAnswer ? { onAnswer: opts.onFastAnswer } : {}),
         });
+  const zips =
+    opts.fastPath === false
+      ? undefined
+      : createZipHits({ cache: opts.cache, ...(opts.access ? { access: opts.access } : {}), pathPrefix: prefix, shortMaxAge: opts.shortMaxAge, parse, nextId, record: fastRecord });
   let closing = false;
   const started = new WeakMap<IncomingMessage, number>();
 
@@ -190,7 +202,8 @@ export async function createProxyServer(opts: ProxyServerOptions): Promise<Fasti
         started.set(req, performance.now());
         return toFastify(req, res);
       }
-      const answered = fast?.handle(req, res) ?? false;
+      let answered = fast?.handle(req, res) ?? false;
+      if (answered === false) answered = zips?.handle(req, res) ?? false;
       if (answered === false) handler(req, res);
       else if (answered !== true) {
         started.set(req, performance.now());

@@ -292,6 +292,7 @@ export function createVersionPolicy(opts: VersionPolicyOptions): VersionPolicySe
               // A query's answer goes through the general path, which checks the version it names.
               return q.canonical && servable(q.path, q.version) ? cache.inMemory(q) : undefined;
             case 'mod':
+            case 'zip':
               return servable(q.path, q.version) ? cache.inMemory(q) : undefined;
           }
         },
