@@ -1,8 +1,9 @@
 // Creates the process logger (pino): JSON lines, or pretty output when asked or on a terminal.
 // Credentials never reach it: upstream names are redacted before logging, and headers are not logged.
-// JSON lines to stdout are written asynchronously in batches (64 KiB, or what 50 ms gathered: a busy
-// server logs a line per answer, and a write per line costs more than the answer when stdout is a
-// pipe); whatever is pending is written out on exit. The request-flow log builds its lines itself
+// JSON lines to stdout are written asynchronously: request-flow lines in batches (64 KiB, or what
+// 50 ms gathered: a busy server logs a line per answer, and a write per line costs more than the
+// answer when stdout is a pipe), the logger's own lines at the end of their event-loop turn;
+// whatever is pending is written out on exit. The request-flow log builds its lines itself
 // and hands them to rawLineWriter(logger), in order with the logger's own lines.
 import { pino, type Logger } from 'pino';
 import { createRequire } from 'node:module';
@@ -75,20 +76,35 @@ export function createLogger(opts: LoggerOptions): Logger {
     return pino(base, pretty({ colorize: isTty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: dest }));
   }
   // maxWrite: sonic-boom joins pieces into one write up to this size (see atomicPieces).
-  const sink = dest === process.stdout ? batching(pino.destination({ fd: 1, sync: false, maxWrite: PIPE_BUF })) : dest;
+  if (dest !== process.stdout) {
+    const logger = pino(base, dest);
+    rawWriters.set(logger, (line) => void dest.write(line));
+    return logger;
+  }
+  const sink = batching(pino.destination({ fd: 1, sync: false, maxWrite: PIPE_BUF }));
   const logger = pino(base, sink);
-  rawWriters.set(logger, (line) => void sink.write(line));
+  rawWriters.set(logger, (line) => sink.writeBatched(line));
   return logger;
 }
 
-/** The destination as the sink of lines written in batches (flushed synchronously at exit). */
-function batching(sonic: ReturnType<typeof pino.destination>): { write(s: string): boolean; flush(cb?: (err?: Error) => void): void } {
+/**
+ * The destination as the sink of lines written in batches (flushed synchronously at exit): the
+ * logger's own lines (start, reloads, warnings, errors) are written at the end of the event-loop
+ * turn that logged them, request-flow lines (writeBatched) within BATCH_MS; one buffer keeps
+ * them in the order they were logged.
+ */
+function batching(sonic: ReturnType<typeof pino.destination>): { write(s: string): boolean; writeBatched(s: string): void; flush(cb?: (err?: Error) => void): void } {
   let pending = '';
   let timer: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Immediate | undefined;
   const drain = (): void => {
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
+    }
+    if (soon !== undefined) {
+      clearImmediate(soon);
+      soon = undefined;
     }
     if (pending === '') return;
     const s = pending;
@@ -103,9 +119,13 @@ function batching(sonic: ReturnType<typeof pino.destination>): { write(s: string
   return {
     write(s) {
       pending += s;
+      soon ??= setImmediate(drain);
+      return true;
+    },
+    writeBatched(s) {
+      pending += s;
       if (pending.length >= BATCH_BYTES) drain();
       else timer ??= setTimeout(drain, BATCH_MS).unref();
-      return true;
     },
     flush(cb) {
       drain();
