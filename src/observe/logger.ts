@@ -35,18 +35,16 @@ export function atomicPieces(s: string): string[] {
   const pieces: string[] = [];
   let start = 0;
   while (start < s.length) {
-    let end = s.length;
-    if (Buffer.byteLength(s.slice(start)) > PIPE_BUF) {
-      // The last line end within PIPE_BUF bytes (characters are 1-3 UTF-8 bytes for UTF-16 units).
-      let limit = start + PIPE_BUF;
-      let cut = s.lastIndexOf('\n', limit - 1);
-      while (cut >= start && Buffer.byteLength(s.slice(start, cut + 1)) > PIPE_BUF) {
-        limit = cut;
-        cut = s.lastIndexOf('\n', limit - 1);
-      }
-      // No line end within reach: the (long) line up to its end goes alone.
-      end = cut >= start ? cut + 1 : (s.indexOf('\n', start) + 1 || s.length);
+    // (Up to PIPE_BUF / 3 UTF-16 units are at most PIPE_BUF UTF-8 bytes.)
+    if (s.length - start <= PIPE_BUF / 3) {
+      pieces.push(s.slice(start));
+      break;
     }
+    // The last line end within PIPE_BUF bytes; only the candidate piece is measured.
+    let cut = s.lastIndexOf('\n', start + PIPE_BUF - 1);
+    while (cut >= start && Buffer.byteLength(s.slice(start, cut + 1)) > PIPE_BUF) cut = s.lastIndexOf('\n', cut - 1);
+    // No line end within reach: the (long) line up to its end goes alone.
+    const end = cut >= start ? cut + 1 : s.indexOf('\n', start) + 1 || s.length;
     pieces.push(s.slice(start, end));
     start = end;
   }
