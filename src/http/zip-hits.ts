@@ -8,23 +8,15 @@
 // per-request work otherwise, which at zip rates runs unoptimised and costs about as much as
 // writing the bytes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ModuleCache } from '../cache/module-cache.js';
-import type { AccessPolicy } from './access-policy.js';
 import { ANONYMOUS, type Identity } from '../auth/identity.js';
 import type { ProxyRequest } from './request-path.js';
 import type { FinishedRequest, RequestFlow } from './request-flow.js';
-import { identifyOnce } from './fast-hits.js';
+import { identifyOnce, type FastHitsOptions } from './fast-hits.js';
 import { notModified, objectHeaders } from './send-object.js';
 
-export interface ZipHitsOptions {
-  readonly cache: Pick<ModuleCache, 'inMemory'>;
-  readonly access?: AccessPolicy;
-  readonly pathPrefix: string;
-  readonly shortMaxAge: number;
-  /** The request a path (after the prefix, no query) asks for (memoised); throws or undefined = not a valid proxy request. */
-  readonly parse: (rel: string) => ProxyRequest | undefined;
+/** What the small-hit fast path takes, with the plain recorder in place of the template one (a zip hit is not made twice alike often enough). */
+export interface ZipHitsOptions extends Omit<FastHitsOptions, 'recorder' | 'onAnswer'> {
   readonly record: (r: FinishedRequest) => void;
-  readonly nextId: () => string;
 }
 
 export interface ZipHits {
