@@ -107,9 +107,9 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     metrics,
     metricsText,
     metricsRoute: config.metricsListen === undefined,
-    onFlow: (e) => operations.stats.record(e),
+    onFlow: (e, timeMs, latencyMs) => operations.stats.recordAt(e, timeMs, latencyMs),
     serverPaths: [resolve(config.cacheDir), tmpdir(), mirrorDirOf(config)],
-    onAudit: (e) => observe.audit.record(e),
+    onAudit: (json, time) => observe.audit.recordJson(json, time),
     readiness: [
       { name: 'config', check: async () => undefined },
       { name: `storage (${storage.description})`, check: () => storage.checkWritable() },

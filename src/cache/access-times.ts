@@ -19,18 +19,24 @@ export interface AccessTimes {
 export function createAccessTimes(opts: { readonly storage: Storage; readonly now?: () => number }): AccessTimes {
   const { storage } = opts;
   const now = opts.now ?? Date.now;
-  const access = new Map<string, number>();
+  /** module path → version → time (two lookups and no new key string per touch). */
+  const access = new Map<string, Map<string, number>>();
+  const entries = function* (): Generator<[string, number]> {
+    for (const [path, versions] of access) for (const [version, t] of versions) yield [`${path}@${version}`, t];
+  };
   let dirty = false;
   const replica = `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, '_');
   return {
     touch(path, version) {
-      access.set(`${path}@${version}`, now());
+      let versions = access.get(path);
+      if (versions === undefined) access.set(path, (versions = new Map<string, number>()));
+      versions.set(version, now());
       dirty = true;
     },
     async flush() {
       if (!dirty) return;
       dirty = false;
-      await storage.put(`${ACCESS_PREFIX}${replica}.json`, Buffer.from(JSON.stringify(Object.fromEntries(access))));
+      await storage.put(`${ACCESS_PREFIX}${replica}.json`, Buffer.from(JSON.stringify(Object.fromEntries(entries()))));
     },
     async merged() {
       const merged = new Map<string, number>();
@@ -43,7 +49,7 @@ export function createAccessTimes(opts: { readonly storage: Storage; readonly no
           // a torn or foreign file: ignore
         }
       }
-      for (const [k, t] of access) merged.set(k, Math.max(merged.get(k) ?? 0, t));
+      for (const [k, t] of entries()) merged.set(k, Math.max(merged.get(k) ?? 0, t));
       return merged;
     },
   };

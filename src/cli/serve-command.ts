@@ -12,7 +12,7 @@ export function registerServe(program: Command): void {
   const cmd = addConfigOptions(program.command('serve').description('run the module proxy'));
   cmd.action(async (flags: Record<string, string | undefined>) => {
     const config = configFromFlags(flags);
-    const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+    const logger = createLogger({ level: config.logLevel, format: config.logFormat, sharedStdout: config.workers > 1 });
     if (config.workers > 1 && cluster.isPrimary) {
       // Clean up after a crash once, before any worker starts downloading.
       await prepareStorage(config, logger);

@@ -20,15 +20,13 @@ import { sendObject } from './send-object.js';
 import { clientErrorHandler, requestError } from './client-errors.js';
 import { createPathRedactor, type PathRedactor } from './server-paths.js';
 import type { Metrics } from '../observe/metrics.js';
-import type { FlowEntry } from '../observe/request-stats.js';
 import { withFlowNotes } from '../observe/flow-scope.js';
-import { createFlowRecorder, createRequestIds, type FinishedRequest, type RequestFlow } from './request-flow.js';
+import { createFlowRecorder, createRequestIds, type FinishedRequest, type FlowRecorderOptions, type RequestFlow } from './request-flow.js';
 import { identifyOnce, createFastHits } from './fast-hits.js';
 import { installRawFront } from './raw-front.js';
 import { createZipHits } from './zip-hits.js';
 import { ANONYMOUS, type Identity } from '../auth/identity.js';
 import type { TlsPair } from './tls-context.js';
-import type { AuditRecord } from '../observe/audit-log.js';
 import { clientAddress } from './client-address.js';
 
 export type { RequestFlow } from './request-flow.js';
@@ -61,11 +59,11 @@ export interface ProxyServerOptions {
   /** Serve /metrics on this server (false: it has its own listener, --metrics-listen). Default true. */
   readonly metricsRoute?: boolean;
   /** Called for each request that named a module (the audit log). */
-  readonly onAudit?: (e: AuditRecord) => void;
+  readonly onAudit?: FlowRecorderOptions['onAudit'];
   /** Serve HTTPS with this certificate: HTTP/2 when the client offers it (ALPN), else HTTP/1.1. */
   readonly tls?: TlsPair;
   /** Called with each finished request's flow entry (dashboard statistics). */
-  readonly onFlow?: (e: FlowEntry) => void;
+  readonly onFlow?: FlowRecorderOptions['onFlow'];
   /** Directories whose paths never appear in an error body (cache, temp, git mirrors). */
   readonly serverPaths?: readonly string[];
   /** Extra routes (sumdb proxy, admin, metrics...) registered by compose. */

@@ -51,7 +51,18 @@ test('request flow: the line built as a string is the line pino writes for the s
   const reference = pino({ level: 'info', base: null }, theirs.out);
   const flows: FlowEntry[] = [];
   const audits: AuditRecord[] = [];
-  const recorder = createFlowRecorder({ logger, onFlow: (e) => flows.push(e), onAudit: (a) => audits.push(a) });
+  const recorder = createFlowRecorder({
+    logger,
+    onFlow: (e, timeMs, latencyMs) => flows.push({ ...e, time: new Date(timeMs).toISOString(), latencyMs }),
+    onAudit: (json, time) => {
+      const a = JSON.parse(json) as AuditRecord;
+      assert.equal(a.time, time);
+      // What JSON.stringify writes for the record as the audit log's record() is given it.
+      const { version, ...rest } = a;
+      assert.equal(json, JSON.stringify({ time: a.time, identity: rest.identity, ip: rest.ip, method: rest.method, module: rest.module, kind: rest.kind, status: rest.status, ...(version !== undefined ? { version } : {}) }));
+      audits.push(a);
+    },
+  });
   for (const r of REQUESTS) {
     recorder.record(r);
     reference.info(pinoLine(r), 'request');

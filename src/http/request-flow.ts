@@ -6,11 +6,10 @@
 // the client's address) is built once per kind of answer (template) and reused by each answer.
 import type { Logger } from 'pino';
 import type { Metrics, RequestSlot } from '../observe/metrics.js';
-import type { FlowEntry } from '../observe/request-stats.js';
+import type { FlowBase } from '../observe/request-stats.js';
 import type { FlowNotes } from '../observe/flow-scope.js';
 import { rawLineWriter } from '../observe/logger.js';
 import { withoutQuery } from './redact-url.js';
-import type { AuditRecord } from '../observe/audit-log.js';
 
 /** What one request did, for the request-flow log line. */
 export interface RequestFlow extends FlowNotes {
@@ -41,10 +40,10 @@ export interface FinishedRequest {
 export interface FlowRecorderOptions {
   readonly logger: Logger;
   readonly metrics?: Metrics;
-  /** Called with each finished request's flow entry (dashboard statistics). */
-  readonly onFlow?: (e: FlowEntry) => void;
-  /** Called for each finished request that named a module (the audit log). */
-  readonly onAudit?: (e: AuditRecord) => void;
+  /** Called with each finished request's flow entry, its end (epoch ms) and latency (dashboard statistics). */
+  readonly onFlow?: (e: FlowBase, timeMs: number, latencyMs: number) => void;
+  /** Called for each finished request that named a module (the audit log), with the JSON of its AuditRecord. */
+  readonly onAudit?: (json: string, time: string) => void;
 }
 
 /** What stays the same between answers of one kind of hit (made by FlowRecorder.template). */
@@ -54,8 +53,20 @@ export interface HitTemplate {
   readonly getBytes: number | undefined;
   /** The line between the id and the latency. */
   readonly middle: string;
-  readonly entry: Omit<FlowEntry, 'time' | 'latencyMs'>;
-  readonly audited: boolean;
+  readonly entry: FlowBase;
+  /** The audit record's JSON around its time and address (undefined: the request named no module). */
+  readonly audit: AuditParts | undefined;
+}
+
+/** The JSON of a request's AuditRecord in pieces: `{"time":T` identity `,"ip":` address rest. */
+interface AuditParts {
+  /** `,"identity":"..."`. */
+  readonly identity: string;
+  /** The address the template was made for, and its JSON. */
+  readonly ip: string;
+  readonly ipJson: string;
+  /** From `,"method"` to the closing brace. */
+  readonly rest: string;
 }
 
 export interface FlowRecorder {
@@ -82,6 +93,17 @@ const str = JSON.stringify;
 /** A number as pino writes it (not finite: null). */
 const num = (n: number): string => (Number.isFinite(n) ? `${n}` : 'null');
 
+/** JSON of a client address, remembered for the last one asked (a busy client asks many times in a row). */
+let lastAddr = '';
+let lastAddrJson = '""';
+function addrJson(addr: string): string {
+  if (addr !== lastAddr) {
+    lastAddr = addr;
+    lastAddrJson = str(addr);
+  }
+  return lastAddrJson;
+}
+
 /** The ISO time of now, made once per millisecond. */
 let isoAt = 0;
 let iso = '';
@@ -91,6 +113,14 @@ function isoNow(t: number): string {
     iso = new Date(t).toISOString();
   }
   return iso;
+}
+
+/** The pieces of the audit JSON of requests like `r` (the order of an AuditRecord's fields as made: version last). */
+function auditParts(r: Omit<FinishedRequest, 'reqId' | 'elapsedMs'>, f: RequestFlow, kind: string): AuditParts {
+  const ip = f.ip ?? 'unknown';
+  let rest = `,"method":${str(r.method)},"module":${str(f.module)},"kind":${str(kind)},"status":${num(r.status)}`;
+  if (f.version !== undefined) rest += `,"version":${str(f.version)}`;
+  return { identity: `,"identity":${str(f.identity ?? 'anonymous')}`, ip, ipJson: str(ip), rest: `${rest}}` };
 }
 
 export function createFlowRecorder(opts: FlowRecorderOptions): FlowRecorder {
@@ -110,7 +140,7 @@ export function createFlowRecorder(opts: FlowRecorderOptions): FlowRecorder {
     middle += `,"kind":${str(kind)},"cache":${str(cache)},"source":${str(source)},"status":${num(r.status)},"bytes":${num(r.bytes)}`;
     if (f.skipped) middle += `,"skipped":${str(f.skipped)}`;
     if (f.identity !== undefined) middle += `,"identity":${str(f.identity)}`;
-    const entry: Mutable<Omit<FlowEntry, 'time' | 'latencyMs'>> = { method: r.method, path, kind, cache, source, status: r.status, bytes: r.bytes };
+    const entry: Mutable<FlowBase> = { method: r.method, path, kind, cache, source, status: r.status, bytes: r.bytes };
     if (f.module !== undefined) entry.module = f.module;
     if (f.version !== undefined) entry.version = f.version;
     if (f.skipped) entry.skipped = f.skipped;
@@ -121,7 +151,7 @@ export function createFlowRecorder(opts: FlowRecorderOptions): FlowRecorder {
       getBytes: r.method === 'GET' ? r.bytes : undefined,
       middle,
       entry,
-      audited: f.module !== undefined,
+      audit: f.module === undefined ? undefined : auditParts(r, f, kind),
     };
   };
 
@@ -130,14 +160,12 @@ export function createFlowRecorder(opts: FlowRecorderOptions): FlowRecorder {
     const latencyMs = Math.round(elapsedMs * 100) / 100;
     const now = Date.now();
     const f = t.request.flow;
-    if (onFlow || (onAudit && t.audited)) {
+    if (onFlow) onFlow(t.entry, now, latencyMs);
+    const a = t.audit;
+    if (onAudit && a !== undefined) {
       const time = isoNow(now);
-      if (onFlow) onFlow({ ...t.entry, time, latencyMs });
-      if (onAudit && t.audited) {
-        const a: Mutable<AuditRecord> = { time, identity: f.identity ?? 'anonymous', ip: ip ?? f.ip ?? 'unknown', method: t.request.method, module: f.module!, kind: t.entry.kind, status: t.request.status };
-        if (f.version !== undefined) a.version = f.version;
-        onAudit(a);
-      }
+      const addr = ip ?? f.ip ?? 'unknown';
+      onAudit(`{"time":"${time}"${a.identity},"ip":${addr === a.ip ? a.ipJson : addrJson(addr)}${a.rest}`, time);
     }
     if (!logger.isLevelEnabled('info')) return;
     if (writeLine) {

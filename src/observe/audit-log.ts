@@ -2,7 +2,8 @@
 // JWT subject, never a secret), address, module, version and status is buffered and written in
 // batches (JSON lines) under `.modgate/audit/<hour>/` in storage, so it survives restarts and is
 // shared by replicas and workers; batches older than the retention are removed. Queries read the
-// stored batches from the asked-for hour on, plus what this process has not written yet.
+// stored batches from the asked-for hour on, plus what this process has not written yet. Records
+// wait for their batch as their JSON lines (one string each, no object kept per request).
 import { randomBytes } from 'node:crypto';
 import type { Storage } from '../storage/storage.js';
 
@@ -30,6 +31,8 @@ export interface AuditQuery {
 
 export interface AuditLog {
   record(r: AuditRecord): void;
+  /** Records `json`, exactly JSON.stringify of a record made at `time` (the request path builds it from templates). */
+  recordJson(json: string, time: string): void;
   /** Matching records, newest first. */
   query(q: AuditQuery): Promise<AuditRecord[]>;
   /** Writes what is buffered (also done every flushMs and on close). */
@@ -61,7 +64,9 @@ function matches(r: AuditRecord, q: AuditQuery, since: string | undefined): bool
 
 export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const now = opts.now ?? (() => new Date());
-  let buffer: AuditRecord[] = [];
+  /** The JSON lines of the records not written yet, oldest first, and the time of the first. */
+  let buffer: string[] = [];
+  let firstTime = '';
   let writing: Promise<void> = Promise.resolve();
   let lastPrune = 0;
   const batchSize = opts.batchSize ?? 20_000;
@@ -79,37 +84,42 @@ export function createAuditLog(opts: AuditLogOptions): AuditLog {
   const writeBatch = async (): Promise<void> => {
     if (buffer.length === 0) return;
     const batch = buffer;
+    const first = firstTime;
     buffer = [];
-    const first = batch[0]!.time;
     const key = `${PREFIX}${hourOf(first)}/${first.replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}.jsonl`;
     try {
-      await opts.storage.put(key, Buffer.from(batch.map((r) => JSON.stringify(r)).join('\n') + '\n'));
+      await opts.storage.put(key, Buffer.from(batch.join('\n') + '\n'));
       await prune();
     } catch (err) {
       // Kept for the next attempt (a full or read-only store may recover); queries still see them.
       opts.onError?.(err as Error);
       buffer = [...batch, ...buffer].slice(-MAX_BUFFER);
+      if (buffer.length > 0) firstTime = (JSON.parse(buffer[0]!) as AuditRecord).time;
     }
   };
   const flush = (): Promise<void> => (writing = writing.then(writeBatch));
   const timer = setInterval(() => void flush(), opts.flushMs ?? 5000);
   timer.unref();
 
+  const recordJson = (json: string, time: string): void => {
+    if (buffer.length === 0) firstTime = time;
+    buffer.push(json);
+    if (buffer.length >= batchSize && !batchQueued) {
+      batchQueued = true;
+      void flush().finally(() => (batchQueued = false));
+    }
+  };
+
   return {
-    record(r) {
-      buffer.push(r);
-      if (buffer.length >= batchSize && !batchQueued) {
-        batchQueued = true;
-        void flush().finally(() => (batchQueued = false));
-      }
-    },
+    record: (r) => recordJson(JSON.stringify(r), r.time),
+    recordJson,
     async query(q) {
       await writing;
       const since = q.since?.toISOString();
       const fromHour = since === undefined ? '' : hourOf(since);
       const keys: string[] = [];
       for await (const k of opts.storage.list(PREFIX)) if (k.endsWith('.jsonl') && k.slice(PREFIX.length, PREFIX.length + 13) >= fromHour) keys.push(k);
-      const out = buffer.filter((r) => matches(r, q, since));
+      const out = buffer.map((line) => JSON.parse(line) as AuditRecord).filter((r) => matches(r, q, since));
       for (const k of keys) {
         const b = await opts.storage.get(k);
         if (!b) continue;

@@ -15,6 +15,11 @@ export interface LoggerOptions {
   readonly format: 'auto' | 'json' | 'pretty';
   /** Destination stream (default stdout). */
   readonly destination?: NodeJS.WritableStream;
+  /**
+   * Other processes write to the same stdout (`--workers N`: the primary and its workers): batches
+   * are written in pieces of at most PIPE_BUF bytes of whole lines. Alone, a batch is one write.
+   */
+  readonly sharedStdout?: boolean;
 }
 
 /** Bytes gathered before a batch is written at once. */
@@ -73,13 +78,14 @@ export function createLogger(opts: LoggerOptions): Logger {
     const pretty = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
     return pino(base, pretty({ colorize: isTty, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', destination: dest }));
   }
-  // maxWrite: sonic-boom joins pieces into one write up to this size (see atomicPieces).
   if (dest !== process.stdout) {
     const logger = pino(base, dest);
     rawWriters.set(logger, (line) => void dest.write(line));
     return logger;
   }
-  const sink = batching(pino.destination({ fd: 1, sync: false, maxWrite: PIPE_BUF }));
+  // maxWrite: sonic-boom joins pieces into one write up to this size (see atomicPieces).
+  const shared = opts.sharedStdout === true;
+  const sink = batching(pino.destination({ fd: 1, sync: false, maxWrite: shared ? PIPE_BUF : 2 * BATCH_BYTES }), shared ? atomicPieces : (s) => [s]);
   const logger = pino(base, sink);
   rawWriters.set(logger, (line) => sink.writeBatched(line));
   return logger;
@@ -91,7 +97,7 @@ export function createLogger(opts: LoggerOptions): Logger {
  * turn that logged them, request-flow lines (writeBatched) within BATCH_MS; one buffer keeps
  * them in the order they were logged.
  */
-function batching(sonic: ReturnType<typeof pino.destination>): { write(s: string): boolean; writeBatched(s: string): void; flush(cb?: (err?: Error) => void): void } {
+function batching(sonic: ReturnType<typeof pino.destination>, pieces: (s: string) => string[]): { write(s: string): boolean; writeBatched(s: string): void; flush(cb?: (err?: Error) => void): void } {
   let pending = '';
   let timer: NodeJS.Timeout | undefined;
   let soon: NodeJS.Immediate | undefined;
@@ -107,7 +113,7 @@ function batching(sonic: ReturnType<typeof pino.destination>): { write(s: string
     if (pending === '') return;
     const s = pending;
     pending = '';
-    for (const piece of atomicPieces(s)) sonic.write(piece);
+    for (const piece of pieces(s)) sonic.write(piece);
   };
   // Registered after pino's own exit hook (which flushes the destination): write what is left, then flush again.
   process.on('exit', () => {

@@ -33,6 +33,26 @@ test('series buckets by 10 s, totals count results, admin traffic is ignored', (
   assert.equal(s.recent(2)[0]!.cache, 'stale');
 });
 
+test('recent entries: newest first, the last 500 only, times and latencies as recorded (recordAt and record alike)', () => {
+  const s = createRequestStats();
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const { time: _t, latencyMs: _l, ...base } = entry({});
+  for (let i = 0; i < 620; i++) {
+    if (i % 2 === 0) s.recordAt({ ...base, path: `/p${i}` }, t0 + i, i / 4);
+    else s.record(entry({ path: `/p${i}`, time: new Date(t0 + i).toISOString(), latencyMs: i / 4 }));
+  }
+  assert.deepEqual(s.recent(3).map((e) => [e.path, e.time, e.latencyMs]), [
+    ['/p619', '2026-01-01T00:00:00.619Z', 154.75], ['/p618', '2026-01-01T00:00:00.618Z', 154.5], ['/p617', '2026-01-01T00:00:00.617Z', 154.25],
+  ]);
+  const all = s.recent(10_000);
+  assert.equal(all.length, 500);
+  assert.equal(all.at(-1)!.path, '/p120');
+  assert.equal(s.totals.requests, 620);
+  // Admin traffic is neither counted nor kept.
+  s.recordAt({ ...base, kind: 'admin', path: '/admin/x' }, t0 + 999, 1);
+  assert.equal(s.recent(1)[0]!.path, '/p619');
+});
+
 test('the not-found total counts every 404/410, not only negative-cache answers', () => {
   const s = createRequestStats();
   s.record(entry({ status: 404, cache: 'bypass' })); // from the upstreams

@@ -19,6 +19,9 @@ export interface FlowEntry {
   readonly identity?: string;
 }
 
+/** A flow entry without its time and latency: the constant part of many answers (the request path's templates). */
+export type FlowBase = Omit<FlowEntry, 'time' | 'latencyMs'>;
+
 export interface SeriesPoint {
   readonly t: number;
   readonly requests: number;
@@ -94,6 +97,8 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 export interface RequestStats {
   readonly totals: Readonly<Totals>;
   record(e: FlowEntry): void;
+  /** Records an answer like `e` finished at `timeMs` (epoch ms) after `latencyMs` (what record() records, without a new object). */
+  recordAt(e: FlowBase, timeMs: number, latencyMs: number): void;
   recordUpstream(name: string, outcome: 'ok' | 'not_found' | 'error', ms: number, error?: string): void;
   /** Records that an upstream's answer was refused by a check (it then counts as unhealthy). */
   recordRefusal(name: string, reason: string): void;
@@ -106,7 +111,11 @@ export interface RequestStats {
 
 export function createRequestStats(now: () => number = Date.now): RequestStats {
   const buckets: Bucket[] = [];
-  const recent: FlowEntry[] = [];
+  // The most recent entries, a ring: base entry, time and latency in parallel slots.
+  const recentBase: FlowBase[] = [];
+  const recentAt = new Float64Array(RECENT);
+  const recentLatency = new Float64Array(RECENT);
+  let recentNext = 0;
   const totals: Totals = { requests: 0, hits: 0, misses: 0, stale: 0, negative: 0, notFound: 0, errors: 0 };
   const ups = new Map<string, UpstreamState>();
 
@@ -127,11 +136,11 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
     return last;
   };
 
-  return {
-    totals,
-    record(e) {
+
+  /** Counts an answer in the bucket of `bucketMs` and keeps it among the recent ones (finished at `atMs`). */
+  const add = (e: FlowBase, bucketMs: number, atMs: number, latencyMs: number): void => {
       if (e.kind === 'other' || e.kind === 'admin' || e.kind === 'metrics' || e.kind === 'api' || e.kind === 'dashboard') return;
-      const b = bucketFor(now());
+      const b = bucketFor(bucketMs);
       b.requests++;
       totals.requests++;
       if (e.status >= 500) {
@@ -146,11 +155,23 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
       } else if (e.cache === 'stale') totals.stale++;
       else if (e.cache === 'negative') totals.negative++;
       if (e.status === 404 || e.status === 410) totals.notFound++;
-      if (b.latencies.length < SAMPLES_PER_BUCKET) b.latencies.push(e.latencyMs);
-      else b.latencies[Math.floor(Math.random() * SAMPLES_PER_BUCKET)] = e.latencyMs;
-      recent.push(e);
-      if (recent.length > RECENT) recent.shift();
+      if (b.latencies.length < SAMPLES_PER_BUCKET) b.latencies.push(latencyMs);
+      else b.latencies[Math.floor(Math.random() * SAMPLES_PER_BUCKET)] = latencyMs;
+      const i = recentNext % RECENT;
+      recentBase[i] = e;
+      recentAt[i] = atMs;
+      recentLatency[i] = latencyMs;
+      recentNext++;
+  };
+
+  const stats: RequestStats = {
+    totals,
+    record(e) {
+      const { time, latencyMs, ...base } = e;
+      add(base, now(), Date.parse(time), latencyMs);
     },
+    recordAt: (e, timeMs, latencyMs) => add(e, timeMs, timeMs, latencyMs),
+
     recordCircuit(name, state) {
       upstreamState(name).circuit = state;
     },
@@ -183,7 +204,12 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
         });
     },
     recent(limit) {
-      return recent.slice(-limit).reverse();
+      const out: FlowEntry[] = [];
+      for (let n = recentNext - 1; n >= 0 && n >= recentNext - RECENT && out.length < limit; n--) {
+        const i = n % RECENT;
+        out.push({ ...recentBase[i]!, time: new Date(recentAt[i]!).toISOString(), latencyMs: recentLatency[i]! });
+      }
+      return out;
     },
     upstreams() {
       return [...ups.entries()].map(([name, s]) => {
@@ -205,4 +231,5 @@ export function createRequestStats(now: () => number = Date.now): RequestStats {
       });
     },
   };
+  return stats;
 }
