@@ -7,6 +7,7 @@
 // and hands them to rawLineWriter(logger), in order with the logger's own lines.
 import { pino, type Logger } from 'pino';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 
 export type { Logger };
 
@@ -83,12 +84,99 @@ export function createLogger(opts: LoggerOptions): Logger {
     rawWriters.set(logger, (line) => void dest.write(line));
     return logger;
   }
-  // maxWrite: sonic-boom joins pieces into one write up to this size (see atomicPieces).
   const shared = opts.sharedStdout === true;
-  const sink = batching(pino.destination({ fd: 1, sync: false, maxWrite: shared ? PIPE_BUF : 2 * BATCH_BYTES }), shared ? atomicPieces : (s) => [s]);
+  const sink = batching(fdWriter(1, shared), shared ? atomicPieces : (x) => [x]);
   const logger = pino(base, sink);
   rawWriters.set(logger, (line) => sink.writeBatched(line));
   return logger;
+}
+
+/** What the batches are handed to: asynchronous writes in order, and what is left written synchronously at exit. */
+interface Writer {
+  write(piece: string): void;
+  /** Calls `cb` once everything handed over was written (or could not be: the descriptor failed). */
+  flush(cb: () => void): void;
+  /** Writes what is waiting, synchronously (at exit). */
+  flushSync(): void;
+}
+
+/** An EAGAIN write (a non-blocking pipe that is full) is tried again after this long. */
+const RETRY_MS = 10;
+
+/**
+ * Writes to file descriptor `fd` with one asynchronous write in flight (the thread pool's: a slow
+ * reader of a pipe never blocks the event loop), the rest waiting in order; strings go to fs.write
+ * as they are (no Buffer per write: external memory makes the collector run). With `separate`
+ * each piece is its own write (see atomicPieces); else what waits is joined into one write. A
+ * partial write continues with the bytes not written. When the descriptor fails (EPIPE: the
+ * reader is gone) what waits is dropped: there is nowhere to log.
+ */
+function fdWriter(fd: number, separate: boolean): Writer {
+  const waiting: string[] = [];
+  let inFlight: string | Buffer | undefined;
+  let failed = false;
+  let flushed: Array<() => void> = [];
+  const settle = (): void => {
+    const cbs = flushed;
+    flushed = [];
+    for (const cb of cbs) cb();
+  };
+  const next = (): void => {
+    if (waiting.length === 0 || failed) {
+      inFlight = undefined;
+      if (failed) waiting.length = 0;
+      settle();
+      return;
+    }
+    inFlight = separate || waiting.length === 1 ? waiting.shift()! : waiting.splice(0).join('');
+    issue();
+  };
+  const issue = (): void => {
+    const out = inFlight!;
+    if (typeof out === 'string') fs.write(fd, out, null, 'utf8', done);
+    else fs.write(fd, out, 0, out.length, null, done);
+  };
+  const done = (err: NodeJS.ErrnoException | null, written: number): void => {
+    if (err) {
+      if (err.code === 'EAGAIN' || err.code === 'EBUSY') {
+        setTimeout(issue, RETRY_MS);
+        return;
+      }
+      failed = true;
+      return next();
+    }
+    const out = inFlight!;
+    const length = typeof out === 'string' ? Buffer.byteLength(out) : out.length;
+    if (written < length) {
+      inFlight = (typeof out === 'string' ? Buffer.from(out) : out).subarray(written);
+      return issue();
+    }
+    next();
+  };
+  return {
+    write(piece) {
+      if (failed) return;
+      waiting.push(piece);
+      if (inFlight === undefined) next();
+    },
+    flush(cb) {
+      if (inFlight === undefined) cb();
+      else flushed.push(cb);
+    },
+    flushSync() {
+      // (A write still in flight is the thread pool's; what waits goes after it.)
+      for (const piece of waiting.splice(0)) {
+        const b = Buffer.from(piece);
+        for (let off = 0; off < b.length && !failed; ) {
+          try {
+            off += fs.writeSync(fd, b, off, b.length - off);
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') failed = true;
+          }
+        }
+      }
+    },
+  };
 }
 
 /**
@@ -97,7 +185,7 @@ export function createLogger(opts: LoggerOptions): Logger {
  * turn that logged them, request-flow lines (writeBatched) within BATCH_MS; one buffer keeps
  * them in the order they were logged.
  */
-function batching(sonic: ReturnType<typeof pino.destination>, pieces: (s: string) => string[]): { write(s: string): boolean; writeBatched(s: string): void; flush(cb?: (err?: Error) => void): void } {
+function batching(out: Writer, pieces: (s: string) => string[]): { write(s: string): boolean; writeBatched(s: string): void; flush(cb?: (err?: Error) => void): void } {
   let pending = '';
   let timer: NodeJS.Timeout | undefined;
   let soon: NodeJS.Immediate | undefined;
@@ -113,12 +201,11 @@ function batching(sonic: ReturnType<typeof pino.destination>, pieces: (s: string
     if (pending === '') return;
     const s = pending;
     pending = '';
-    for (const piece of pieces(s)) sonic.write(piece);
+    for (const piece of pieces(s)) out.write(piece);
   };
-  // Registered after pino's own exit hook (which flushes the destination): write what is left, then flush again.
   process.on('exit', () => {
     drain();
-    sonic.flushSync();
+    out.flushSync();
   });
   return {
     write(s) {
@@ -133,7 +220,7 @@ function batching(sonic: ReturnType<typeof pino.destination>, pieces: (s: string
     },
     flush(cb) {
       drain();
-      cb?.();
+      out.flush(() => cb?.());
     },
   };
 }
