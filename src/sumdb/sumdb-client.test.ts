@@ -151,6 +151,34 @@ void test('tile() serves only authenticated tiles', async () => {
   await assert.rejects(clientFor(db).tile('tile/8/0/002.p/40'), /inconsistent tile/);
 });
 
+void test('a verified lookup or tile is answered again from memory (no store, no network); after a fork neither is', async () => {
+  const db = TestSumdb.create();
+  await db.addMany(300);
+  const store = memoryStore();
+  let reads = 0;
+  const counting = { ...store, get: (k: string) => (reads++, store.get(k)) };
+  let transport = db.transport;
+  const forks: SumdbForkInfo[] = [];
+  const c = createSumdbClient({ name: db.name, vkey: db.vkey, transport: { get: (p) => transport.get(p) }, store: counting, onFork: (f) => forks.push(f) });
+  const first = await c.rawLookup('example.com/m1', 'v1.0.0');
+  const tile = await c.tile('tile/8/0/001.p/44');
+  const [readsBefore, requestsBefore] = [reads, db.requests.length];
+  assert.ok(readsBefore > 0);
+  for (let i = 0; i < 3; i++) {
+    assert.ok((await c.rawLookup('example.com/m1', 'v1.0.0/go.mod')).equals(first));
+    assert.ok((await c.tile('tile/8/0/001.p/44')).equals(tile));
+  }
+  assert.deepEqual([reads, db.requests.length], [readsBefore, requestsBefore], 'answered again without reading the store or the database');
+  // The database forks: the next lookup that shows the other tree refuses everything, remembered answers too.
+  const evil = db.sibling();
+  await evil.addMany(300, 'example.com/m', 'evil');
+  transport = evil.transport;
+  await assert.rejects(c.rawLookup('example.com/m2', 'v1.0.0'), code('SUMDB_FORK'));
+  await assert.rejects(c.rawLookup('example.com/m1', 'v1.0.0'), code('SUMDB_FORK'));
+  await assert.rejects(c.tile('tile/8/0/001.p/44'), code('SUMDB_FORK'));
+  assert.equal(forks.length, 1);
+});
+
 void test('name must match the key', () => {
   const db = TestSumdb.create();
   assert.throws(() => createSumdbClient({ name: 'other', vkey: db.vkey, transport: db.transport, store: memoryStore() }), code('SUMDB_ERROR'));

@@ -9,6 +9,7 @@ import { type Hash, type Tree, HASH_SIZE, recordHash, storedHashIndex, shr, tree
 import { type Tile, type TileReader, parseTilePath, tileHashReader } from './tlog-tile.js';
 import { TileSource } from './sumdb-tile-source.js';
 import { parseRecord, parseTree } from './tlog-note.js';
+import { LRUCache } from 'lru-cache';
 
 /** Reads from the checksum database. `path` is relative to the database (`lookup/...`, `tile/...`, `latest`). */
 export type { SumdbStore, SumdbTransport } from './sumdb-roles.js';
@@ -45,6 +46,14 @@ export interface SumdbClient {
 }
 
 const HEIGHT = 8;
+/**
+ * Bytes of verified lookup responses and of authenticated tiles kept in memory: a build's client
+ * asks for the same ones again and again (each \`go\` run, each CI job), and checking one again
+ * means reading its tiles and hashing the proofs (milliseconds each). What verified once stays
+ * true (the log only grows; a fork refuses everything before any memory is consulted).
+ */
+const VERIFIED_BYTES = 4 * 1024 * 1024;
+const bytesBound = { maxSize: VERIFIED_BYTES, sizeCalculation: (b: Buffer): number => Math.max(1, b.length) };
 const sumdbError = (message: string, cause?: unknown): ModgateError =>
   new ModgateError('SUMDB_ERROR', message, cause === undefined ? {} : { cause });
 
@@ -66,6 +75,8 @@ class Client implements SumdbClient {
   private init: Promise<void> | undefined;
   private forkError: ModgateError | undefined;
   private readonly records = new Map<string, Promise<Buffer>>();
+  private readonly verifiedLookups = new LRUCache<string, Buffer>(bytesBound);
+  private readonly verifiedTiles = new LRUCache<string, Buffer>(bytesBound);
   private readonly tiles: TileSource;
   private readonly tileReader: TileReader;
 
@@ -126,9 +137,12 @@ class Client implements SumdbClient {
     await this.ready();
     const base = version.replace(/\/go\.mod$/, '');
     const key = `lookup/${escapePath(modulePath)}@${escapeVersion(base)}`;
+    const known = this.verifiedLookups.get(key);
+    if (known !== undefined) return known;
     let p = this.records.get(key);
     if (!p) {
       p = this.fetchRecord(key).finally(() => this.records.delete(key));
+      p.then((data) => void this.verifiedLookups.set(key, data), () => undefined);
       this.records.set(key, p);
     }
     try {
@@ -178,6 +192,14 @@ class Client implements SumdbClient {
 
   async tile(path: string): Promise<Buffer> {
     await this.ready();
+    const known = this.verifiedTiles.get(path);
+    if (known !== undefined) return known;
+    const body = await this.authenticatedTile(path);
+    this.verifiedTiles.set(path, body);
+    return body;
+  }
+
+  private async authenticatedTile(path: string): Promise<Buffer> {
     const t = parseTilePath(path);
     if (t.h !== HEIGHT) throw new ModgateError('NOT_FOUND', `${this.name}: only tiles of height ${HEIGHT} are served: ${path}`);
     const level = t.l === -1 ? 0 : t.l;
