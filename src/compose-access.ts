@@ -9,14 +9,18 @@ import { createAccessPolicy, type AccessPolicy } from './http/access-policy.js';
 import { startMetricsServer } from './http/metrics-server.js';
 import { readTlsPair, watchTlsPair, type TlsPair } from './http/tls-context.js';
 import { listenAt } from './http/listen-url.js';
+import type { EarlyListener } from './http/early-listener.js';
 
 export interface AccessParts {
   readonly auth: Authenticator;
   readonly access: AccessPolicy;
   /** The certificate and key read at start (--tls-cert/--tls-key), absent for plain HTTP. */
   readonly tls?: TlsPair;
-  /** Listens (https with a TLS pair), watches the pair, starts the metrics listener; resolves the base URL. */
-  listen(app: FastifyInstance, metricsText: () => Promise<string>, contentType: string): Promise<{ url: string; metricsUrl?: string }>;
+  /**
+   * Listens (https with a TLS pair; on the early listener's socket when given), watches the pair,
+   * starts the metrics listener; resolves the base URL.
+   */
+  listen(app: FastifyInstance, metricsText: () => Promise<string>, contentType: string, early?: EarlyListener): Promise<{ url: string; metricsUrl?: string }>;
   /** Closes the metrics listener (while the main server drains). */
   closeListeners(): Promise<void>;
   /** Stops the file watches. */
@@ -39,8 +43,8 @@ export async function createAccess(config: Config, observe: Pick<Observation, 'e
     auth,
     access,
     ...(tls ? { tls } : {}),
-    async listen(app, metricsText, contentType) {
-      const url = `${await listenAt(app, config.listen, tlsFiles ? 'https' : 'http')}${config.pathPrefix}`;
+    async listen(app, metricsText, contentType, early) {
+      const url = `${await listenAt(app, config.listen, tlsFiles ? 'https' : 'http', early)}${config.pathPrefix}`;
       tlsWatch = tlsFiles && watchTlsPair(app.server as unknown as TlsServer, tlsFiles, observe.onTlsReload);
       if (!config.metricsListen) return { url };
       const metrics = await startMetricsServer({ listen: config.metricsListen, pathPrefix: config.pathPrefix, contentType, text: metricsText, access });

@@ -45,8 +45,15 @@ export async function prepareStorage(config: Config, logger: Logger): Promise<Op
   return opened;
 }
 
-export async function createScaleParts(config: Config, logger: Logger, opts: { sweepTemp?: boolean } = {}): Promise<ScaleParts> {
-  const { storage, localRoot } = opts.sweepTemp === false ? await createStorage(config) : await prepareStorage(config, logger);
+export interface ScaleOptions {
+  /** Remove temp files of an interrupted run (default true; false in cluster workers). */
+  readonly sweepTemp?: boolean;
+  /** The storage, already opened and checked (prepareStorage) by the caller. */
+  readonly prepared?: OpenedStorage;
+}
+
+export async function createScaleParts(config: Config, logger: Logger, opts: ScaleOptions = {}): Promise<ScaleParts> {
+  const { storage, localRoot } = opts.prepared ?? (opts.sweepTemp === false ? await createStorage(config) : await prepareStorage(config, logger));
   let tempDir: string;
   if (localRoot !== undefined) {
     tempDir = join(localRoot, STATE_PREFIX, 'tmp');

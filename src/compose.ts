@@ -20,6 +20,8 @@ import { createProxyServer } from './http/proxy-server.js';
 import { createOperations } from './service/operations-service.js';
 import { createOwnSumdb } from './compose-own-sumdb.js';
 import { workerMetricsText } from './observe/cluster-metrics.js';
+import type { EarlyListener } from './http/early-listener.js';
+import type { OpenedStorage } from './storage/storage-driver.js';
 
 export interface RunningServer {
   readonly app: FastifyInstance;
@@ -41,10 +43,15 @@ export interface StartOptions {
   readonly sweepTemp?: boolean;
   /** Serve /metrics summed over all cluster workers. */
   readonly clusterWorker?: boolean;
+  /**
+   * Already listening (serve's early start): the server takes over this socket and the connections
+   * that waited on it, and `storage` is the storage opened and checked before listening.
+   */
+  readonly early?: { readonly listener: EarlyListener; readonly storage: OpenedStorage };
 }
 
 export async function startServer(config: Config, logger: Logger, opts: StartOptions = {}): Promise<RunningServer> {
-  const scale = await createScaleParts(config, logger, opts);
+  const scale = await createScaleParts(config, logger, { ...(opts.sweepTemp !== undefined ? { sweepTemp: opts.sweepTemp } : {}), ...(opts.early ? { prepared: opts.early.storage } : {}) });
   const { storage } = scale;
   const observe = createObservation(config, logger, {
     storage,
@@ -121,7 +128,7 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
   });
   // A purge on any replica makes every replica forget its remembered answers for that path.
   const unsubscribe = scale.purgeBus.subscribe((path) => void cache.forget(path));
-  const { url, metricsUrl } = await accessParts.listen(app, metricsText, metrics.registry.contentType);
+  const { url, metricsUrl } = await accessParts.listen(app, metricsText, metrics.registry.contentType, opts.early?.listener);
   return {
     app,
     cache,
@@ -135,7 +142,10 @@ export async function startServer(config: Config, logger: Logger, opts: StartOpt
     async close(graceMs) {
       const timer = setTimeout(() => cache.abort('server shutting down'), graceMs);
       try {
+        await opts.early?.listener.read();
         await app.close();
+        // (node:http waits only for the connections it accepted itself, not for those that waited.)
+        await opts.early?.listener.drained();
         await accessParts.closeListeners();
       } finally {
         accessParts.close();

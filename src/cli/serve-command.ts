@@ -1,12 +1,18 @@
 // `modgate serve`: flags for every config field, then start the server and stop it on SIGTERM/SIGINT.
+// When the configuration allows (config/early-listen.ts: the filesystem default), it listens and
+// prints the listening line as soon as the config and the storage are checked, and builds the server
+// (fastify, routes, metrics; loaded only now) while the first connections wait; a stop signal in
+// that window stops the server once it is built.
 import type { Command } from 'commander';
 import { addConfigOptions, configFromFlags } from './config-options.js';
 import { createLogger, type Logger } from '../observe/logger.js';
 import cluster from 'node:cluster';
-import { startServer } from '../compose.js';
 import { prepareStorage } from '../compose-scale.js';
-import { runPrimary, type WorkerMessage } from './serve-workers.js';
+import type { WorkerMessage } from './serve-workers.js';
 import { describeProxyList } from '../upstream/proxy-list.js';
+import { listensEarly } from '../config/early-listen.js';
+import { listenEarly } from '../http/early-listener.js';
+import type { StartOptions } from '../compose.js';
 
 /** Longest wait for the log's last writes before exiting anyway (a reader that stopped reading). */
 const LOG_FLUSH_MS = 5000;
@@ -25,14 +31,37 @@ export function registerServe(program: Command): void {
     if (config.workers > 1 && cluster.isPrimary) {
       // Clean up after a crash once, before any worker starts downloading.
       await prepareStorage(config, logger);
+      const { runPrimary } = await import('./serve-workers.js');
       await runPrimary({ workers: config.workers, logger });
       exitAfterLog(logger, 0);
     }
-    const server = await startServer(config, logger, { sweepTemp: !cluster.isWorker, clusterWorker: cluster.isWorker });
+    let early: StartOptions['early'];
+    if (!cluster.isWorker && listensEarly(config)) {
+      const storage = await prepareStorage(config, logger);
+      const listener = await listenEarly(config.listen);
+      early = { listener, storage };
+      process.stdout.write(`modgate listening on ${listener.origin}${config.pathPrefix}\n`);
+    }
+    // Signals that arrive while the server is being built are acted on once it is.
+    let pending: string | undefined;
+    const onSignal = (signal: string) => (pending ??= signal);
+    const onStopSignal = { SIGTERM: () => onSignal('SIGTERM'), SIGINT: () => onSignal('SIGINT') };
+    const ignoreReload = (): void => undefined; // (what SIGHUP re-reads is read by the build itself)
+    process.on('SIGTERM', onStopSignal.SIGTERM);
+    process.on('SIGINT', onStopSignal.SIGINT);
+    process.on('SIGHUP', ignoreReload);
+    const { startServer } = await import('../compose.js');
+    const server = await startServer(config, logger, { sweepTemp: !cluster.isWorker, clusterWorker: cluster.isWorker, ...(early ? { early } : {}) }).catch((err: unknown) => {
+      early?.listener.abort();
+      throw err;
+    });
+    process.removeListener('SIGTERM', onStopSignal.SIGTERM);
+    process.removeListener('SIGINT', onStopSignal.SIGINT);
+    process.removeListener('SIGHUP', ignoreReload);
     if (cluster.isWorker) {
       process.send?.({ type: 'listening', url: server.url, storage: server.storage } satisfies WorkerMessage);
     } else {
-      process.stdout.write(`modgate listening on ${server.url}\n`);
+      if (!early) process.stdout.write(`modgate listening on ${server.url}\n`);
       if (server.metricsUrl) process.stdout.write(`modgate metrics on ${server.metricsUrl}\n`);
       logger.info({ url: server.url, upstream: describeProxyList(config.upstream), storage: server.storage }, 'listening');
     }
@@ -53,5 +82,6 @@ export function registerServe(program: Command): void {
     process.on('SIGINT', () => stop('SIGINT'));
     // Re-read the identity file; connections stay open.
     process.on('SIGHUP', () => void server.reload());
+    if (pending !== undefined) stop(pending);
   });
 }

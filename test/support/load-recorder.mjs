@@ -1,6 +1,7 @@
 // Test support: records every file the process loads, one URL or path a line, appended to the file
 // named by MODGATE_LOAD_LOG: ES modules through a loader hook (load-recorder-hooks.mjs), CommonJS
-// files through Module.prototype._compile. Used as NODE_OPTIONS=--import <this file's URL>.
+// files through Module.prototype._compile; a line `LISTENING` marks where the process wrote its
+// "listening on" line to stdout. Used as NODE_OPTIONS=--import <this file's URL>.
 import { register, Module } from 'node:module';
 import { appendFileSync } from 'node:fs';
 
@@ -11,5 +12,10 @@ if (log) {
   Module.prototype._compile = function recorded(content, filename) {
     appendFileSync(log, `${filename}\n`);
     return compile.call(this, content, filename);
+  };
+  const write = process.stdout.write;
+  process.stdout.write = function marked(chunk, ...rest) {
+    if (String(chunk).includes('listening on')) appendFileSync(log, 'LISTENING\n');
+    return write.call(this, chunk, ...rest);
   };
 }
