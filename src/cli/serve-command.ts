@@ -34,34 +34,49 @@ export function registerServe(program: Command): void {
       const { runPrimary } = await import('./serve-workers.js');
       await runPrimary({ workers: config.workers, logger });
       exitAfterLog(logger, 0);
+      return;
     }
+    // A stop signal after the listening line (a client may send one as soon as it reads the line)
+    // while the server is still being built is acted on once it is built; one before the line
+    // ends the process at once, as it always did.
+    let announced = false;
+    let pending: string | undefined;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (announced) {
+        pending ??= signal;
+        return;
+      }
+      removeEarlyHandlers();
+      process.kill(process.pid, signal);
+    };
+    const onStopSignal = { SIGTERM: () => onSignal('SIGTERM'), SIGINT: () => onSignal('SIGINT') };
+    const ignoreReload = (): void => undefined; // (what SIGHUP re-reads is read by the build itself)
+    const removeEarlyHandlers = (): void => {
+      process.removeListener('SIGTERM', onStopSignal.SIGTERM);
+      process.removeListener('SIGINT', onStopSignal.SIGINT);
+      process.removeListener('SIGHUP', ignoreReload);
+    };
+    process.on('SIGTERM', onStopSignal.SIGTERM);
+    process.on('SIGINT', onStopSignal.SIGINT);
+    process.on('SIGHUP', ignoreReload);
     let early: StartOptions['early'];
     if (!cluster.isWorker && listensEarly(config)) {
       const storage = await prepareStorage(config, logger);
       const listener = await listenEarly(config.listen);
       early = { listener, storage };
       process.stdout.write(`modgate listening on ${listener.origin}${config.pathPrefix}\n`);
+      announced = true;
     }
-    // Signals that arrive while the server is being built are acted on once it is.
-    let pending: string | undefined;
-    const onSignal = (signal: string) => (pending ??= signal);
-    const onStopSignal = { SIGTERM: () => onSignal('SIGTERM'), SIGINT: () => onSignal('SIGINT') };
-    const ignoreReload = (): void => undefined; // (what SIGHUP re-reads is read by the build itself)
-    process.on('SIGTERM', onStopSignal.SIGTERM);
-    process.on('SIGINT', onStopSignal.SIGINT);
-    process.on('SIGHUP', ignoreReload);
     const { startServer } = await import('../compose.js');
     const server = await startServer(config, logger, { sweepTemp: !cluster.isWorker, clusterWorker: cluster.isWorker, ...(early ? { early } : {}) }).catch((err: unknown) => {
       early?.listener.abort();
       throw err;
     });
-    process.removeListener('SIGTERM', onStopSignal.SIGTERM);
-    process.removeListener('SIGINT', onStopSignal.SIGINT);
-    process.removeListener('SIGHUP', ignoreReload);
     if (cluster.isWorker) {
       process.send?.({ type: 'listening', url: server.url, storage: server.storage } satisfies WorkerMessage);
     } else {
       if (!early) process.stdout.write(`modgate listening on ${server.url}\n`);
+      announced = true;
       if (server.metricsUrl) process.stdout.write(`modgate metrics on ${server.metricsUrl}\n`);
       logger.info({ url: server.url, upstream: describeProxyList(config.upstream), storage: server.storage }, 'listening');
     }
@@ -82,6 +97,7 @@ export function registerServe(program: Command): void {
     process.on('SIGINT', () => stop('SIGINT'));
     // Re-read the identity file; connections stay open.
     process.on('SIGHUP', () => void server.reload());
+    removeEarlyHandlers();
     if (pending !== undefined) stop(pending);
   });
 }
