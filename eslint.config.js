@@ -20,6 +20,10 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', {
         selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > :matches(ImportSpecifier[imported.name='z'][importKind!='type'], ImportDefaultSpecifier)",
         message: "use import * as z from 'zod' (the z object pulls every zod locale into the start bundle)",
+      }, {
+        // lru-cache's `max` allocates arrays for every entry up front (idle RSS, issue #10).
+        selector: "NewExpression[callee.name='LRUCache'] > ObjectExpression > Property[key.name='max']",
+        message: 'bound the entries with entryBound(n) from cache/lru-bound.ts (max allocates storage for every entry at start)',
       }],
     },
   },

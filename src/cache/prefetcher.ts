@@ -147,11 +147,11 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
 
   // Packages of each module path known to be built: imported by a reached package of another
   // module. A module's zip is followed from these (or, when none is known, from its root package).
-  const neededPkgs = new LRUCache<string, Set<string>>({ max: REMEMBERED });
+  const neededPkgs = new LRUCache<string, Set<string>>(entryBound(REMEMBERED));
   // path@version whose zip could not be read (not stored): followed once, by its direct requirements.
-  const unreadable = new LRUCache<string, true>({ max: REMEMBERED });
+  const unreadable = new LRUCache<string, true>(entryBound(REMEMBERED));
   // Packages of each path@version whose imports were already followed.
-  const explored = new LRUCache<string, Set<string>>({ max: REMEMBERED });
+  const explored = new LRUCache<string, Set<string>>(entryBound(REMEMBERED));
   const addNeeded = (path: string, pkgs: Iterable<string>): boolean => {
     const set = neededPkgs.get(path) ?? new Set<string>();
     const before = set.size;
@@ -257,7 +257,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   // Highest version of each module path that a go.mod seen here requires: the build list (minimal
   // version selection) holds at least that version, so a requirement's zip is prefetched at it
   // rather than at the (often lower) version one go.mod lists.
-  const required = new LRUCache<string, string>({ max: REMEMBERED });
+  const required = new LRUCache<string, string>(entryBound(REMEMBERED));
   const noteRequired = (reqs: ReadonlyArray<{ path: string; version: string }>): void => {
     for (const r of reqs) {
       const h = required.get(r.path);
@@ -282,7 +282,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   // Module paths with a requirement's zip prefetch scheduled (zips below zips): one guessed version
   // per path (the build list holds one; a guess that was too low leaves the right one to the
   // client's own request). Zips of versions a client named (its .mod, a list's latest) are not limited.
-  const guessedPaths = new LRUCache<string, true>({ max: REMEMBERED });
+  const guessedPaths = new LRUCache<string, true>(entryBound(REMEMBERED));
   // Client zip requests not answered yet: a client waiting on a fill gets the CPU (zip checks are
   // the costly part of a fill) before any guessed zip (below a zip) starts; those run while the go
   // command unpacks what it got.
@@ -293,7 +293,7 @@ export function createPrefetcher(opts: PrefetcherOptions): Prefetcher {
   };
 
   // path@version of zips prefetched here (their packages can be read).
-  const filledZips = new LRUCache<string, true>({ max: REMEMBERED });
+  const filledZips = new LRUCache<string, true>(entryBound(REMEMBERED));
   /** Schedules a zip; false when it was already scheduled, superseded, or another version was guessed. */
   const enqueueZip = (path: string, version: string, depthLeft: number, guess = false): boolean => {
     if (guess && guessedPaths.has(path)) return false;
