@@ -16,6 +16,10 @@ export interface WrkOptions {
   dir: string;
   /** pin wrk to these CPUs (a taskset list, e.g. "1") */
   cpus?: string;
+  /** one connection per request (`Connection: close`), as clients with a small idle pool do */
+  close?: boolean;
+  /** requests sent at once on each connection (HTTP/1.1 pipelining); default 1 */
+  pipeline?: number;
 }
 
 export interface WrkResult {
@@ -39,10 +43,14 @@ local i = 0
 request = function()
   if reqs == nil then
     reqs = {}
-    for k, p in ipairs(paths) do reqs[k] = wrk.format("GET", p) end
+    for k, p in ipairs(paths) do reqs[k] = wrk.format("GET", p${opts.close === true ? ', { Connection = "close" }' : ''}) end
   end
-  i = i % #reqs + 1
-  return reqs[i]
+  local out = {}
+  for d = 1, ${Math.max(1, opts.pipeline ?? 1)} do
+    i = i % #reqs + 1
+    out[d] = reqs[i]
+  end
+  return table.concat(out)
 end
 done = function(s, latency, requests)
   local e = s.errors
